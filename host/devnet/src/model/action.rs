@@ -1,0 +1,174 @@
+//! The actions that change the chain: the staking extrinsics a coldkey signs, and the
+//! devnet-only knobs (scores, skipped epochs). Accounts are given as `0x` hex or a name.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{AccountId, NetUid};
+use crate::model::account;
+
+/// One extrinsic (or devnet knob) to apply in a block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// `add_stake(hotkey, netuid, amount_staked)`: `tao` in rao.
+    AddStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        tao: u64,
+    },
+    /// `remove_stake(hotkey, netuid, amount_unstaked)`: `alpha` in its smallest unit;
+    /// `alpha_fee` > 0 pays the transaction fee in alpha from the same position.
+    RemoveStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+        #[serde(default)]
+        alpha_fee: u64,
+    },
+    /// `unstake_all(hotkey)`: every non-root subnet.
+    UnstakeAll {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+    },
+    /// `move_stake(origin_hotkey, destination_hotkey, origin_netuid, destination_netuid, alpha)`.
+    MoveStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        origin_hotkey: AccountId,
+        #[serde(with = "account")]
+        dest_hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        alpha: u64,
+    },
+    /// `transfer_stake(destination_coldkey, hotkey, origin_netuid, destination_netuid, alpha)`.
+    TransferStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        dest_coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        alpha: u64,
+    },
+    /// `swap_stake(hotkey, origin_netuid, destination_netuid, alpha)`.
+    SwapStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        alpha: u64,
+    },
+    /// `recycle_alpha(hotkey, amount, netuid)`.
+    RecycleAlpha {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    },
+    /// `burn_alpha(hotkey, amount, netuid)`.
+    BurnAlpha {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    },
+    /// A root-dividend claim that credits `alpha` to the position; its event has no amount.
+    RootClaim {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    },
+    /// `burned_register(netuid, hotkey)`: takes a free uid, or replaces `uid` (or the
+    /// lowest-incentive neuron) when the subnet is full.
+    Register {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        #[serde(default)]
+        uid: Option<u16>,
+    },
+    /// `set_coldkey_auto_stake_hotkey(netuid, hotkey)`.
+    SetAutoStake {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        netuid: NetUid,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+    },
+    /// Devnet knob: per-uid miner incentive and validator dividend weights.
+    SetScores {
+        netuid: NetUid,
+        #[serde(default)]
+        incentive: Option<Vec<u64>>,
+        #[serde(default)]
+        dividends: Option<Vec<u64>>,
+    },
+    /// Devnet knob: the next `count` epochs of the subnet find inconsistent state.
+    SkipEpochs { netuid: NetUid, count: u32 },
+}
+
+impl Action {
+    /// Whether this is a devnet knob rather than an extrinsic (no extrinsic in the block).
+    pub fn is_knob(&self) -> bool {
+        matches!(self, Action::SetScores { .. } | Action::SkipEpochs { .. })
+    }
+
+    /// The call's name in the `SubtensorModule` pallet.
+    pub fn call_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Action::AddStake { .. } => "add_stake",
+            Action::RemoveStake { .. } => "remove_stake",
+            Action::UnstakeAll { .. } => "unstake_all",
+            Action::MoveStake { .. } => "move_stake",
+            Action::TransferStake { .. } => "transfer_stake",
+            Action::SwapStake { .. } => "swap_stake",
+            Action::RecycleAlpha { .. } => "recycle_alpha",
+            Action::BurnAlpha { .. } => "burn_alpha",
+            Action::RootClaim { .. } => "claim_root",
+            Action::Register { .. } => "burned_register",
+            Action::SetAutoStake { .. } => "set_coldkey_auto_stake_hotkey",
+            Action::SetScores { .. } | Action::SkipEpochs { .. } => return None,
+        })
+    }
+
+    /// The signer, for extrinsics.
+    pub fn signer(&self) -> Option<AccountId> {
+        match self {
+            Action::AddStake { coldkey, .. }
+            | Action::RemoveStake { coldkey, .. }
+            | Action::UnstakeAll { coldkey, .. }
+            | Action::MoveStake { coldkey, .. }
+            | Action::TransferStake { coldkey, .. }
+            | Action::SwapStake { coldkey, .. }
+            | Action::RecycleAlpha { coldkey, .. }
+            | Action::BurnAlpha { coldkey, .. }
+            | Action::RootClaim { coldkey, .. }
+            | Action::Register { coldkey, .. }
+            | Action::SetAutoStake { coldkey, .. } => Some(*coldkey),
+            _ => None,
+        }
+    }
+}

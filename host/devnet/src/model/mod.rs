@@ -1,0 +1,434 @@
+//! The chain model: pure, deterministic state of subnets, neurons, hotkey ownership,
+//! balances and share pools, and the block function that applies emission (block
+//! initialization) and actions (extrinsics), recording events and ground truth.
+
+pub mod action;
+mod epoch;
+pub mod pool;
+mod staking;
+pub mod types;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use imbl::{OrdMap, Vector};
+use serde::Serialize;
+
+pub use action::Action;
+pub use pool::{Pool, SafeFloat, Share};
+pub use types::*;
+
+use crate::error::{DevnetError, Result};
+
+/// The whole chain state at one block. Cloning is cheap (persistent maps).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainState {
+    pub block: u64,
+    /// Milliseconds since the epoch (`Timestamp.Now`).
+    pub timestamp: u64,
+    pub block_time_ms: u64,
+    pub subnets: OrdMap<NetUid, Subnet>,
+    /// hotkey -> coldkey (`Owner`).
+    #[serde(skip)]
+    pub owner: OrdMap<AccountId, AccountId>,
+    /// coldkey -> hotkeys (`OwnedHotkeys`).
+    #[serde(skip)]
+    pub owned_hotkeys: OrdMap<AccountId, Vector<AccountId>>,
+    /// coldkey -> hotkeys staked to (`StakingHotkeys`).
+    #[serde(skip)]
+    pub staking_hotkeys: OrdMap<AccountId, Vector<AccountId>>,
+    /// (hotkey, netuid) -> pool.
+    #[serde(skip)]
+    pub pools: OrdMap<(AccountId, NetUid), Pool>,
+    /// coldkey -> free TAO.
+    #[serde(skip)]
+    pub balances: OrdMap<AccountId, u64>,
+    /// (coldkey, netuid) -> hotkey (`AutoStakeDestination`).
+    #[serde(skip)]
+    pub auto_stake: OrdMap<(AccountId, NetUid), AccountId>,
+    /// hotkey -> take (u16 fraction of 65535), default 11796 (18%).
+    #[serde(skip)]
+    pub delegate_take: OrdMap<AccountId, u16>,
+    pub max_epochs_per_block: u16,
+    /// Blocks before this one use the legacy epoch rule.
+    pub dynamic_tempo_from: u64,
+    pub total_issuance: u64,
+}
+
+/// The default validator take (18% of u16::MAX).
+pub const DEFAULT_TAKE: u16 = 11_796;
+
+impl ChainState {
+    /// An empty chain at genesis (block 0).
+    pub fn genesis(timestamp: u64, block_time_ms: u64) -> Self {
+        Self {
+            block: 0,
+            timestamp,
+            block_time_ms,
+            subnets: OrdMap::new(),
+            owner: OrdMap::new(),
+            owned_hotkeys: OrdMap::new(),
+            staking_hotkeys: OrdMap::new(),
+            pools: OrdMap::new(),
+            balances: OrdMap::new(),
+            auto_stake: OrdMap::new(),
+            delegate_take: OrdMap::new(),
+            max_epochs_per_block: 2,
+            dynamic_tempo_from: 0,
+            total_issuance: 0,
+        }
+    }
+
+    /// A position's alpha, as `StakeInfoRuntimeApi` reports it.
+    pub fn stake(&self, hotkey: &AccountId, coldkey: &AccountId, netuid: NetUid) -> u64 {
+        self.pools
+            .get(&(*hotkey, netuid))
+            .map(|p| p.value_of(coldkey))
+            .unwrap_or(0)
+    }
+
+    /// Every (hotkey, netuid, alpha) a coldkey holds (non-zero only).
+    pub fn stakes_of(&self, coldkey: &AccountId) -> Vec<(AccountId, NetUid, u64)> {
+        let mut out = vec![];
+        for hot in self
+            .staking_hotkeys
+            .get(coldkey)
+            .cloned()
+            .unwrap_or_default()
+        {
+            for (netuid, _) in self.subnets.iter() {
+                let a = self.stake(&hot, coldkey, *netuid);
+                if a > 0 {
+                    out.push((hot, *netuid, a));
+                }
+            }
+        }
+        out
+    }
+
+    /// The next epoch block by `get_next_epoch_start_block`.
+    pub fn next_epoch_start_block(&self, netuid: NetUid) -> Option<u64> {
+        let s = self.subnets.get(&netuid)?;
+        if s.tempo == 0 {
+            return None;
+        }
+        let auto = s.last_epoch_block.saturating_add(s.tempo as u64);
+        Some(if s.pending_epoch_at > 0 {
+            auto.min(s.pending_epoch_at)
+        } else {
+            auto
+        })
+    }
+
+    /// Adds a subnet (genesis set-up).
+    pub fn add_subnet(&mut self, subnet: Subnet) -> Result<()> {
+        if self.subnets.contains_key(&subnet.netuid) {
+            return Err(DevnetError::Action(format!(
+                "subnet {} already exists",
+                subnet.netuid
+            )));
+        }
+        self.associate(subnet.owner_hotkey, subnet.owner_coldkey)?;
+        self.subnets.insert(subnet.netuid, subnet);
+        Ok(())
+    }
+
+    /// Sets `Owner[hotkey] = coldkey` and appends to `OwnedHotkeys`, refusing a hotkey
+    /// owned by another coldkey.
+    pub fn associate(&mut self, hotkey: AccountId, coldkey: AccountId) -> Result<()> {
+        match self.owner.get(&hotkey) {
+            Some(c) if *c == coldkey => Ok(()),
+            Some(c) => Err(DevnetError::Action(format!(
+                "hotkey {} is owned by coldkey {}, not {}",
+                hex32::show(&hotkey),
+                hex32::show(c),
+                hex32::show(&coldkey)
+            ))),
+            None => {
+                self.owner.insert(hotkey, coldkey);
+                self.owned_hotkeys
+                    .entry(coldkey)
+                    .or_default()
+                    .push_back(hotkey);
+                Ok(())
+            }
+        }
+    }
+
+    /// Credits free TAO (genesis endowment).
+    pub fn endow(&mut self, coldkey: AccountId, tao: u64) {
+        *self.balances.entry(coldkey).or_insert(0) += tao;
+        self.total_issuance = self.total_issuance.saturating_add(tao);
+    }
+
+    /// Writes a legacy position directly (`Alpha` and `TotalHotkeyShares` entries), as a
+    /// chain that has not migrated yet holds them. `shares` are whole units (U64F64).
+    pub fn seed_legacy_position(
+        &mut self,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) {
+        let pool = self.pools.entry((hotkey, netuid)).or_default();
+        // One legacy share per alpha; the denominator is the sum of legacy shares.
+        let bits = (alpha as u128) << 64;
+        let prev = match pool.shares.get(&coldkey) {
+            Some(Share::Legacy(b)) => *b,
+            _ => 0,
+        };
+        pool.shares.insert(coldkey, Share::Legacy(prev + bits));
+        let denom = pool.legacy_denominator.unwrap_or(0) + bits;
+        pool.legacy_denominator = Some(denom);
+        pool.total_alpha += alpha;
+        self.note_staking_hotkey(coldkey, hotkey);
+    }
+
+    fn note_staking_hotkey(&mut self, coldkey: AccountId, hotkey: AccountId) {
+        let list = self.staking_hotkeys.entry(coldkey).or_default();
+        if !list.contains(&hotkey) {
+            list.push_back(hotkey);
+        }
+    }
+
+    /// Applies one block: emission in initialization, then `actions` as extrinsics
+    /// (index 0 is the timestamp inherent). Invalid actions fail the whole call.
+    pub fn apply_block(&self, actions: &[Action]) -> Result<BlockOutcome> {
+        let mut st = self.clone();
+        st.block += 1;
+        st.timestamp += st.block_time_ms;
+        let mut ex = Exec::default();
+        ex.phase = Phase::Initialization;
+        st.on_initialize(&mut ex);
+        ex.close_phase(&st, true);
+        // The timestamp inherent.
+        ex.phase = Phase::ApplyExtrinsic(0);
+        ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: true });
+        let mut included = vec![];
+        let mut idx = 1u32;
+        for a in actions {
+            if a.is_knob() {
+                st.apply_knob(a)?;
+                continue;
+            }
+            ex.phase = Phase::ApplyExtrinsic(idx);
+            st.apply_action(a, &mut ex)?;
+            ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: false });
+            included.push(a.clone());
+            idx += 1;
+        }
+        ex.close_phase(&st, false);
+        Ok(BlockOutcome {
+            state: st,
+            events: ex.events,
+            truth: ex.truth,
+            extrinsics: included,
+        })
+    }
+
+    /// Checks an action against this state without keeping the result.
+    pub fn check_action(&self, a: &Action) -> Result<()> {
+        let mut st = self.clone();
+        if a.is_knob() {
+            return st.apply_knob(a);
+        }
+        let mut ex = Exec::default();
+        st.apply_action(a, &mut ex)
+    }
+
+    fn apply_knob(&mut self, a: &Action) -> Result<()> {
+        match a {
+            Action::SetScores {
+                netuid,
+                incentive,
+                dividends,
+            } => {
+                let s = self.subnet_mut(*netuid)?;
+                if let Some(v) = incentive {
+                    s.incentive = v.iter().enumerate().map(|(i, w)| (i as u16, *w)).collect();
+                }
+                if let Some(v) = dividends {
+                    s.dividends = v.iter().enumerate().map(|(i, w)| (i as u16, *w)).collect();
+                }
+                Ok(())
+            }
+            Action::SkipEpochs { netuid, count } => {
+                self.subnet_mut(*netuid)?.skip_next_epochs += count;
+                Ok(())
+            }
+            _ => Err(DevnetError::Action("not a devnet knob".into())),
+        }
+    }
+
+    pub(crate) fn subnet_mut(&mut self, netuid: NetUid) -> Result<&mut Subnet> {
+        self.subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| DevnetError::Action(format!("subnet {netuid} does not exist")))
+    }
+
+    pub(crate) fn subnet(&self, netuid: NetUid) -> Result<&Subnet> {
+        self.subnets
+            .get(&netuid)
+            .ok_or_else(|| DevnetError::Action(format!("subnet {netuid} does not exist")))
+    }
+}
+
+/// The result of applying a block.
+#[derive(Debug, Clone)]
+pub struct BlockOutcome {
+    pub state: ChainState,
+    pub events: Vec<EventRecord>,
+    pub truth: Vec<TruthEntry>,
+    /// The actions included as extrinsics 1.. (knobs left out).
+    pub extrinsics: Vec<Action>,
+}
+
+/// Per-block scratch: events, and position values captured before the first write to a
+/// pool in the current phase, so every change is accounted for.
+#[derive(Default)]
+struct Exec {
+    phase: Phase,
+    events: Vec<EventRecord>,
+    truth: Vec<TruthEntry>,
+    before: BTreeMap<(AccountId, NetUid), BTreeMap<AccountId, u64>>,
+    explained: BTreeMap<(AccountId, AccountId, NetUid), Vec<(TruthKind, i64)>>,
+    /// netuid -> epoch index, for the epochs run this block.
+    epochs: BTreeMap<NetUid, u64>,
+    block: u64,
+}
+
+impl Default for Phase {
+    fn default() -> Self {
+        Phase::Initialization
+    }
+}
+
+impl Exec {
+    fn emit(&mut self, event: ChainEvent) {
+        self.events.push(EventRecord {
+            phase: self.phase,
+            event,
+        });
+    }
+
+    /// Captures a pool's position values before its first change in this phase.
+    fn touch(&mut self, st: &ChainState, hotkey: AccountId, netuid: NetUid) {
+        self.block = st.block;
+        self.before.entry((hotkey, netuid)).or_insert_with(|| {
+            st.pools
+                .get(&(hotkey, netuid))
+                .map(|p| p.shares.keys().map(|c| (*c, p.value_of(c))).collect())
+                .unwrap_or_default()
+        });
+    }
+
+    fn explain(
+        &mut self,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        netuid: NetUid,
+        kind: TruthKind,
+        amount: i64,
+    ) {
+        self.explained
+            .entry((hotkey, coldkey, netuid))
+            .or_default()
+            .push((kind, amount));
+    }
+
+    /// Turns the phase's value changes into ground-truth entries.
+    fn close_phase(&mut self, st: &ChainState, emission: bool) {
+        let before = std::mem::take(&mut self.before);
+        let mut explained = std::mem::take(&mut self.explained);
+        for ((hot, netuid), prev) in before {
+            let after: BTreeMap<AccountId, u64> = st
+                .pools
+                .get(&(hot, netuid))
+                .map(|p| p.shares.keys().map(|c| (*c, p.value_of(c))).collect())
+                .unwrap_or_default();
+            let coldkeys: BTreeSet<AccountId> = prev.keys().chain(after.keys()).copied().collect();
+            for cold in coldkeys {
+                let delta =
+                    *after.get(&cold).unwrap_or(&0) as i64 - *prev.get(&cold).unwrap_or(&0) as i64;
+                let mut rest = delta;
+                if let Some(list) = explained.remove(&(hot, cold, netuid)) {
+                    for (kind, amount) in list {
+                        rest -= amount;
+                        self.truth.push(TruthEntry {
+                            block: self.block,
+                            netuid,
+                            hotkey: hot,
+                            coldkey: cold,
+                            kind,
+                            amount,
+                            epoch_index: None,
+                        });
+                    }
+                }
+                if rest != 0 {
+                    let (kind, epoch_index) = if emission {
+                        (TruthKind::Emission, self.epochs.get(&netuid).copied())
+                    } else {
+                        (TruthKind::Rounding, None)
+                    };
+                    self.truth.push(TruthEntry {
+                        block: self.block,
+                        netuid,
+                        hotkey: hot,
+                        coldkey: cold,
+                        kind,
+                        amount: rest,
+                        epoch_index,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Serde for account ids: `0x` hex out, `0x` hex or a name in.
+pub mod account {
+    use super::AccountId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &AccountId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(a)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AccountId, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_account(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde for 32-byte ids as `0x` hex (serialize only).
+pub mod hex32 {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(a: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&show(a))
+    }
+
+    /// `0x` + hex.
+    pub fn show(a: &[u8; 32]) -> String {
+        format!("0x{}", hex::encode(a))
+    }
+}
+
+/// The account a name stands for: `blake2_256("devnet:" + name)`.
+pub fn named_account(name: &str) -> AccountId {
+    crate::hashing::blake2_256(format!("devnet:{name}").as_bytes())
+}
+
+/// Parses `0x` + 64 hex digits, or takes any other non-empty string as a name.
+pub fn parse_account(s: &str) -> std::result::Result<AccountId, String> {
+    if let Some(h) = s.strip_prefix("0x") {
+        let bytes = hex::decode(h).map_err(|e| format!("account {s:?} is not valid hex: {e}"))?;
+        return bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| format!("account {s:?} has {} bytes, expected 32", b.len()));
+    }
+    if s.is_empty() {
+        return Err("account name is empty".into());
+    }
+    Ok(named_account(s))
+}

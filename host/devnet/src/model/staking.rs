@@ -1,0 +1,535 @@
+//! Staking extrinsics: add/remove/move/transfer/swap stake, unstake_all, alpha fees,
+//! root claims, recycle/burn, registration and auto-stake, with the runtime's events.
+
+use super::{AccountId, Action, ChainEvent, ChainState, Exec, NetUid, TruthKind, hex32::show};
+use crate::error::{DevnetError, Result};
+
+fn err<T>(msg: String) -> Result<T> {
+    Err(DevnetError::Action(msg))
+}
+
+impl ChainState {
+    pub(super) fn apply_action(&mut self, a: &Action, ex: &mut Exec) -> Result<()> {
+        match a.clone() {
+            Action::AddStake {
+                coldkey,
+                hotkey,
+                netuid,
+                tao,
+            } => self.add_stake(ex, coldkey, hotkey, netuid, tao),
+            Action::RemoveStake {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+                alpha_fee,
+            } => {
+                if alpha_fee > 0 {
+                    self.pay_fee_in_alpha(ex, coldkey, hotkey, netuid, alpha_fee)?;
+                }
+                self.remove_stake(ex, coldkey, hotkey, netuid, alpha)
+                    .map(|_| ())
+            }
+            Action::UnstakeAll { coldkey, hotkey } => {
+                self.require_hotkey(&hotkey)?;
+                let nets: Vec<NetUid> = self.subnets.keys().copied().filter(|n| *n != 0).collect();
+                for netuid in nets {
+                    let held = self.stake(&hotkey, &coldkey, netuid);
+                    if held > 0 {
+                        self.remove_stake(ex, coldkey, hotkey, netuid, held)?;
+                    }
+                }
+                Ok(())
+            }
+            Action::MoveStake {
+                coldkey,
+                origin_hotkey,
+                dest_hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+            } => {
+                self.require_hotkey(&dest_hotkey)?;
+                let tao = self.transition(
+                    ex,
+                    coldkey,
+                    origin_hotkey,
+                    origin_netuid,
+                    coldkey,
+                    dest_hotkey,
+                    dest_netuid,
+                    alpha,
+                )?;
+                ex.emit(ChainEvent::StakeMoved {
+                    coldkey,
+                    origin_hotkey,
+                    origin_netuid,
+                    dest_hotkey,
+                    dest_netuid,
+                    tao,
+                });
+                Ok(())
+            }
+            Action::TransferStake {
+                coldkey,
+                dest_coldkey,
+                hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+            } => {
+                let tao = self.transition(
+                    ex,
+                    coldkey,
+                    hotkey,
+                    origin_netuid,
+                    dest_coldkey,
+                    hotkey,
+                    dest_netuid,
+                    alpha,
+                )?;
+                ex.emit(ChainEvent::StakeTransferred {
+                    origin_coldkey: coldkey,
+                    dest_coldkey,
+                    hotkey,
+                    origin_netuid,
+                    dest_netuid,
+                    tao,
+                });
+                Ok(())
+            }
+            Action::SwapStake {
+                coldkey,
+                hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+            } => {
+                if origin_netuid == dest_netuid {
+                    return err(format!(
+                        "swap_stake: origin_netuid and dest_netuid are both {origin_netuid}"
+                    ));
+                }
+                let tao = self.transition(
+                    ex,
+                    coldkey,
+                    hotkey,
+                    origin_netuid,
+                    coldkey,
+                    hotkey,
+                    dest_netuid,
+                    alpha,
+                )?;
+                ex.emit(ChainEvent::StakeSwapped {
+                    coldkey,
+                    hotkey,
+                    origin_netuid,
+                    dest_netuid,
+                    tao,
+                });
+                Ok(())
+            }
+            Action::RecycleAlpha {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+            } => {
+                self.take_alpha(
+                    ex,
+                    coldkey,
+                    hotkey,
+                    netuid,
+                    alpha,
+                    TruthKind::Recycle,
+                    "recycle_alpha",
+                )?;
+                ex.emit(ChainEvent::AlphaRecycled {
+                    coldkey,
+                    hotkey,
+                    amount: alpha,
+                    netuid,
+                });
+                Ok(())
+            }
+            Action::BurnAlpha {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+            } => {
+                self.take_alpha(
+                    ex,
+                    coldkey,
+                    hotkey,
+                    netuid,
+                    alpha,
+                    TruthKind::Burn,
+                    "burn_alpha",
+                )?;
+                ex.emit(ChainEvent::AlphaBurned {
+                    coldkey,
+                    hotkey,
+                    amount: alpha,
+                    netuid,
+                });
+                Ok(())
+            }
+            Action::RootClaim {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+            } => {
+                self.subnet(netuid)?;
+                self.require_hotkey(&hotkey)?;
+                if alpha == 0 {
+                    return err("root claim: alpha is 0".into());
+                }
+                self.credit(ex, hotkey, coldkey, netuid, alpha, TruthKind::RootClaim);
+                ex.emit(ChainEvent::RootClaimed { coldkey });
+                Ok(())
+            }
+            Action::Register {
+                coldkey,
+                hotkey,
+                netuid,
+                uid,
+            } => self.register(ex, coldkey, hotkey, netuid, uid),
+            Action::SetAutoStake {
+                coldkey,
+                netuid,
+                hotkey,
+            } => {
+                self.subnet(netuid)?;
+                self.require_hotkey(&hotkey)?;
+                self.auto_stake.insert((coldkey, netuid), hotkey);
+                Ok(())
+            }
+            Action::SetScores { .. } | Action::SkipEpochs { .. } => self.apply_knob(a),
+        }
+    }
+
+    fn require_hotkey(&self, hotkey: &AccountId) -> Result<()> {
+        if self.owner.contains_key(hotkey) {
+            Ok(())
+        } else {
+            err(format!(
+                "hotkey {} is not registered (HotKeyAccountNotExists)",
+                show(hotkey)
+            ))
+        }
+    }
+
+    fn alpha_for_tao(&self, netuid: NetUid, tao: u64) -> Result<u64> {
+        let p = self.subnet(netuid)?.price_rao.max(1);
+        Ok(((tao as u128) * 1_000_000_000 / p as u128) as u64)
+    }
+
+    fn tao_for_alpha(&self, netuid: NetUid, alpha: u64) -> Result<u64> {
+        let p = self.subnet(netuid)?.price_rao;
+        Ok(((alpha as u128) * p as u128 / 1_000_000_000) as u64)
+    }
+
+    /// Credits `alpha` to a position (a share-pool buy) and records why.
+    pub(super) fn credit(
+        &mut self,
+        ex: &mut Exec,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+        kind: TruthKind,
+    ) {
+        ex.touch(self, hotkey, netuid);
+        if alpha > 0 {
+            self.note_staking_hotkey(coldkey, hotkey);
+        }
+        self.pools
+            .entry((hotkey, netuid))
+            .or_default()
+            .update_value_for_one(&coldkey, alpha as i64);
+        self.cleanup_pool(hotkey, netuid);
+        if kind != TruthKind::Emission {
+            ex.explain(hotkey, coldkey, netuid, kind, alpha as i64);
+        }
+    }
+
+    /// Debits `alpha` from a position that must hold it.
+    fn debit(
+        &mut self,
+        ex: &mut Exec,
+        hotkey: AccountId,
+        coldkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+        kind: TruthKind,
+        what: &str,
+    ) -> Result<()> {
+        self.subnet(netuid)?;
+        if alpha == 0 {
+            return err(format!("{what}: amount is 0"));
+        }
+        let held = self.stake(&hotkey, &coldkey, netuid);
+        if held < alpha {
+            return err(format!(
+                "{what}: coldkey {} holds {held} alpha on hotkey {} netuid {netuid}, less than {alpha} (NotEnoughStakeToWithdraw)",
+                show(&coldkey),
+                show(&hotkey)
+            ));
+        }
+        ex.touch(self, hotkey, netuid);
+        if let Some(p) = self.pools.get_mut(&(hotkey, netuid)) {
+            p.decrease_for_one(&coldkey, alpha);
+        }
+        self.cleanup_pool(hotkey, netuid);
+        ex.explain(hotkey, coldkey, netuid, kind, -(alpha as i64));
+        Ok(())
+    }
+
+    fn cleanup_pool(&mut self, hotkey: AccountId, netuid: NetUid) {
+        if self
+            .pools
+            .get(&(hotkey, netuid))
+            .is_some_and(|p| p.is_empty())
+        {
+            self.pools.remove(&(hotkey, netuid));
+        }
+    }
+
+    fn add_stake(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        tao: u64,
+    ) -> Result<()> {
+        let fee_bps = self.subnet(netuid)?.stake_fee_bps as u128;
+        self.require_hotkey(&hotkey)?;
+        let bal = self.balances.get(&coldkey).copied().unwrap_or(0);
+        if tao == 0 || bal < tao {
+            return err(format!(
+                "add_stake: coldkey {} has {bal} rao, cannot stake {tao} (NotEnoughBalanceToStake)",
+                show(&coldkey)
+            ));
+        }
+        let fee = ((tao as u128) * fee_bps / 10_000) as u64;
+        let alpha = self.alpha_for_tao(netuid, tao - fee)?;
+        if alpha == 0 {
+            return err(format!("add_stake: {tao} rao buys no alpha (AmountTooLow)"));
+        }
+        let pool = self
+            .pools
+            .get(&(hotkey, netuid))
+            .cloned()
+            .unwrap_or_default();
+        if !pool.sim_update_value_for_one(alpha as i64) {
+            return err("add_stake: amount mints no shares (InsufficientLiquidity)".into());
+        }
+        self.balances.insert(coldkey, bal - tao);
+        self.credit(ex, hotkey, coldkey, netuid, alpha, TruthKind::ManualIn);
+        ex.emit(ChainEvent::StakeAdded {
+            coldkey,
+            hotkey,
+            tao,
+            alpha,
+            netuid,
+            fee,
+        });
+        Ok(())
+    }
+
+    fn remove_stake(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) -> Result<u64> {
+        self.require_hotkey(&hotkey)?;
+        self.debit(
+            ex,
+            hotkey,
+            coldkey,
+            netuid,
+            alpha,
+            TruthKind::ManualOut,
+            "remove_stake",
+        )?;
+        let tao = self.tao_for_alpha(netuid, alpha)?;
+        *self.balances.entry(coldkey).or_insert(0) += tao;
+        ex.emit(ChainEvent::StakeRemoved {
+            coldkey,
+            hotkey,
+            tao,
+            alpha,
+            netuid,
+            fee: 0,
+        });
+        Ok(tao)
+    }
+
+    fn pay_fee_in_alpha(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha_fee: u64,
+    ) -> Result<()> {
+        self.debit(
+            ex,
+            hotkey,
+            coldkey,
+            netuid,
+            alpha_fee,
+            TruthKind::AlphaFee,
+            "alpha fee",
+        )?;
+        let tao_amount = self.tao_for_alpha(netuid, alpha_fee)?;
+        ex.emit(ChainEvent::TransactionFeePaidWithAlpha {
+            who: coldkey,
+            netuid,
+            alpha_fee,
+            tao_amount,
+        });
+        Ok(())
+    }
+
+    fn take_alpha(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+        kind: TruthKind,
+        what: &str,
+    ) -> Result<()> {
+        self.require_hotkey(&hotkey)?;
+        self.debit(ex, hotkey, coldkey, netuid, alpha, kind, what)
+    }
+
+    /// Moves alpha between positions: StakeRemoved from the origin, StakeAdded to the
+    /// destination; across subnets the alpha goes through TAO at the fixed prices.
+    #[allow(clippy::too_many_arguments)]
+    fn transition(
+        &mut self,
+        ex: &mut Exec,
+        ocold: AccountId,
+        ohot: AccountId,
+        onet: NetUid,
+        dcold: AccountId,
+        dhot: AccountId,
+        dnet: NetUid,
+        alpha: u64,
+    ) -> Result<u64> {
+        self.subnet(dnet)?;
+        self.require_hotkey(&ohot)?;
+        self.debit(
+            ex,
+            ohot,
+            ocold,
+            onet,
+            alpha,
+            TruthKind::ManualOut,
+            "stake transition",
+        )?;
+        let tao = self.tao_for_alpha(onet, alpha)?;
+        let dalpha = if onet == dnet {
+            alpha
+        } else {
+            self.alpha_for_tao(dnet, tao)?
+        };
+        if dalpha == 0 {
+            return err("stake transition: destination amount is 0 (AmountTooLow)".into());
+        }
+        ex.emit(ChainEvent::StakeRemoved {
+            coldkey: ocold,
+            hotkey: ohot,
+            tao,
+            alpha,
+            netuid: onet,
+            fee: 0,
+        });
+        self.credit(ex, dhot, dcold, dnet, dalpha, TruthKind::ManualIn);
+        ex.emit(ChainEvent::StakeAdded {
+            coldkey: dcold,
+            hotkey: dhot,
+            tao,
+            alpha: dalpha,
+            netuid: dnet,
+            fee: 0,
+        });
+        Ok(tao)
+    }
+
+    fn register(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        uid: Option<u16>,
+    ) -> Result<()> {
+        let block = self.block;
+        let s = self.subnet(netuid)?;
+        if s.uids.contains_key(&hotkey) {
+            return err(format!(
+                "register: hotkey {} already registered on netuid {netuid}",
+                show(&hotkey)
+            ));
+        }
+        if let Some(c) = self.owner.get(&hotkey)
+            && *c != coldkey
+        {
+            return err(format!(
+                "register: hotkey {} is owned by another coldkey",
+                show(&hotkey)
+            ));
+        }
+        let n = s.keys.len() as u16;
+        let slot = match uid {
+            Some(u) if u < n => u,
+            Some(u) => {
+                return err(format!(
+                    "register: uid {u} is not in use on netuid {netuid} ({n} neurons)"
+                ));
+            }
+            None if n < s.max_uids => n,
+            None => {
+                // Prune the neuron with the lowest incentive, oldest first.
+                s.keys
+                    .keys()
+                    .min_by_key(|u| {
+                        (
+                            s.incentive.get(u).copied().unwrap_or(0),
+                            s.registered_at.get(u).copied().unwrap_or(0),
+                        )
+                    })
+                    .copied()
+                    .ok_or_else(|| {
+                        DevnetError::Action(format!("register: netuid {netuid} has max_uids 0"))
+                    })?
+            }
+        };
+        self.associate(hotkey, coldkey)?;
+        let s = self.subnet_mut(netuid)?;
+        if let Some(old) = s.keys.get(&slot).copied() {
+            s.uids.remove(&old);
+            s.incentive.remove(&slot);
+            s.dividends.remove(&slot);
+        }
+        s.keys.insert(slot, hotkey);
+        s.uids.insert(hotkey, slot);
+        s.registered_at.insert(slot, block);
+        ex.emit(ChainEvent::NeuronRegistered {
+            netuid,
+            uid: slot,
+            hotkey,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! Plain data of the chain model: accounts, subnets, the events the runtime emits and
+//! the ground-truth records of where each position's alpha came from.
+
+use imbl::OrdMap;
+use serde::{Deserialize, Serialize};
+
+/// A 32-byte account id (AccountId32).
+pub type AccountId = [u8; 32];
+
+/// A subnet's id.
+pub type NetUid = u16;
+
+/// 1 TAO (or 1 alpha) in the smallest unit.
+pub const UNIT: u64 = 1_000_000_000;
+
+/// The largest tempo before an epoch is forced (`MAX_TEMPO`).
+pub const MAX_TEMPO: u64 = 50_400;
+
+/// One subnet's state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subnet {
+    pub netuid: NetUid,
+    pub tempo: u16,
+    pub owner_coldkey: AccountId,
+    pub owner_hotkey: AccountId,
+    pub max_uids: u16,
+    /// Alpha emitted into the subnet each block.
+    pub emission_per_block: u64,
+    /// The owner's share of emission, in basis points.
+    pub owner_cut_bps: u32,
+    /// The miners' share of the rest, in basis points (validators get the remainder).
+    pub miner_share_bps: u32,
+    /// Price of 1 alpha in rao (fixed; 1e9 = 1 TAO per alpha).
+    pub price_rao: u64,
+    /// Swap fee on add_stake, in basis points of the TAO staked.
+    pub stake_fee_bps: u32,
+    pub pending_server: u64,
+    pub pending_validator: u64,
+    pub pending_owner_cut: u64,
+    pub last_epoch_block: u64,
+    pub pending_epoch_at: u64,
+    pub epoch_index: u64,
+    pub blocks_since_last_step: u64,
+    pub last_mechanism_step_block: u64,
+    /// uid -> hotkey (`Keys`).
+    pub keys: OrdMap<u16, AccountId>,
+    /// hotkey -> uid (`Uids`).
+    pub uids: OrdMap<AccountId, u16>,
+    /// Miner incentive weights by uid.
+    pub incentive: OrdMap<u16, u64>,
+    /// Validator dividend weights by uid.
+    pub dividends: OrdMap<u16, u64>,
+    /// Block at which each uid was (re-)registered.
+    pub registered_at: OrdMap<u16, u64>,
+    /// Upcoming epochs that will find inconsistent input state and be skipped.
+    pub skip_next_epochs: u32,
+}
+
+/// The staking and emission events the model emits (a subset of `RuntimeEvent`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event")]
+pub enum ChainEvent {
+    StakeAdded {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        tao: u64,
+        alpha: u64,
+        netuid: NetUid,
+        fee: u64,
+    },
+    StakeRemoved {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        tao: u64,
+        alpha: u64,
+        netuid: NetUid,
+        fee: u64,
+    },
+    StakeMoved {
+        coldkey: AccountId,
+        origin_hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_hotkey: AccountId,
+        dest_netuid: NetUid,
+        tao: u64,
+    },
+    StakeTransferred {
+        origin_coldkey: AccountId,
+        dest_coldkey: AccountId,
+        hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        tao: u64,
+    },
+    StakeSwapped {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        tao: u64,
+    },
+    AutoStakeAdded {
+        netuid: NetUid,
+        destination: AccountId,
+        hotkey: AccountId,
+        owner: AccountId,
+        incentive: u64,
+    },
+    IncentiveAlphaEmittedToMiners {
+        netuid: NetUid,
+        emissions: Vec<u64>,
+    },
+    TransactionFeePaidWithAlpha {
+        who: AccountId,
+        netuid: NetUid,
+        alpha_fee: u64,
+        tao_amount: u64,
+    },
+    AlphaRecycled {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        amount: u64,
+        netuid: NetUid,
+    },
+    AlphaBurned {
+        coldkey: AccountId,
+        hotkey: AccountId,
+        amount: u64,
+        netuid: NetUid,
+    },
+    EpochDeferred {
+        netuid: NetUid,
+        from_block: u64,
+        to_block: u64,
+    },
+    EpochSkipped {
+        netuid: NetUid,
+        block: u64,
+    },
+    RootClaimed {
+        coldkey: AccountId,
+    },
+    NeuronRegistered {
+        netuid: NetUid,
+        uid: u16,
+        hotkey: AccountId,
+    },
+    /// `System.ExtrinsicSuccess` (mandatory = inherent).
+    ExtrinsicSuccess {
+        mandatory: bool,
+    },
+}
+
+/// Where in the block an event was emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    Initialization,
+    ApplyExtrinsic(u32),
+    Finalization,
+}
+
+/// An event with its phase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub phase: Phase,
+    pub event: ChainEvent,
+}
+
+/// What moved a position's alpha, as the model knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TruthKind {
+    /// Earned at an epoch (incentive, take, dividends, owner cut), including pool rounding then.
+    Emission,
+    /// Added by a manual action (the `alpha` of a StakeAdded).
+    ManualIn,
+    /// Removed by a manual action (the `alpha` of a StakeRemoved).
+    ManualOut,
+    /// Taken as a transaction fee (TransactionFeePaidWithAlpha).
+    AlphaFee,
+    /// Credited by a root claim (RootClaimed carries no amount).
+    RootClaim,
+    Recycle,
+    Burn,
+    /// Share-pool rounding outside epochs, no event explains it.
+    Rounding,
+}
+
+/// One ground-truth record: a signed alpha change of one position in one block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TruthEntry {
+    pub block: u64,
+    pub netuid: NetUid,
+    #[serde(with = "crate::model::hex32")]
+    pub hotkey: AccountId,
+    #[serde(with = "crate::model::hex32")]
+    pub coldkey: AccountId,
+    pub kind: TruthKind,
+    pub amount: i64,
+    /// The subnet's epoch index after this epoch, for emission entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch_index: Option<u64>,
+}
