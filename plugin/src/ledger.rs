@@ -1,0 +1,381 @@
+//! The vesting ledger: each holder's stake as tranches of manual and earned alpha, each
+//! earned tranche vesting on a schedule; new earnings, manual inflows and outflows move
+//! it forward, and vesting payments fall due.
+//!
+//! - A tranche collects what came in during one vesting interval (its bucket), so a
+//!   30-day ledger holds about one tranche a day, not one per epoch.
+//! - An earned tranche of `scheduled` alpha vests in n = ceil(duration / interval)
+//!   payments, the first due at the bucket's start; after k payments
+//!   `floor(scheduled * k / n)` has vested, so the n payments add up to exactly
+//!   `scheduled`. Earnings under `min_vesting_amount` vest at once.
+//! - An outflow consumes tranches in the policy's order; from an earned tranche it takes
+//!   vested alpha first, and what it takes while still locked is `sold-locked`.
+//! - Tranches that are fully vested and older than the window are merged, one per kind.
+
+use crate::attribution::manual_direction;
+use crate::error;
+use crate::params::{ConsumeOrder, Params};
+use crate::types::*;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+enum Change {
+    Earn(u64),
+    In(u64),
+    Out(u64),
+}
+
+struct Entry {
+    block: u64,
+    /// 0: the block's initialization (emission), 1: its extrinsics.
+    phase: u8,
+    index: u32,
+    holder: String,
+    change: Change,
+}
+
+fn invalid(message: String) -> PolicyError {
+    error(ErrorCode::InvalidInput, message)
+}
+
+fn overflow(holder: &str) -> PolicyError {
+    error(
+        ErrorCode::Overflow,
+        format!("ledger of `{holder}` exceeds u64 alpha"),
+    )
+}
+
+/// Checks a tranche's internal consistency.
+pub fn check_tranche(holder: &str, t: &Tranche) -> Result<(), PolicyError> {
+    let consumed = t.amount.checked_sub(t.remaining);
+    let ok = consumed.is_some_and(|c| t.sold_locked <= c && c - t.sold_locked <= t.released)
+        && t.scheduled <= t.amount
+        && t.released <= t.amount
+        && t.released >= t.amount - t.scheduled
+        && t.block >= t.start;
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "tranche of `{holder}` starting at block {} is inconsistent \
+             (amount {}, remaining {}, scheduled {}, released {}, sold-locked {})",
+            t.start, t.amount, t.remaining, t.scheduled, t.released, t.sold_locked
+        )))
+    }
+}
+
+/// Alpha of `t` vested by `block`: the immediate part plus the payments due.
+pub fn vested_by(params: &Params, t: &Tranche, block: u64) -> u64 {
+    let immediate = t.amount - t.scheduled;
+    if t.kind == TrancheKind::Manual || block < t.start {
+        return if t.kind == TrancheKind::Manual {
+            t.amount
+        } else {
+            immediate
+        };
+    }
+    let n = params.payments();
+    let due = ((block - t.start) / params.interval_blocks() + 1).min(n);
+    immediate + (t.scheduled as u128 * due as u128 / n as u128) as u64
+}
+
+/// Emits the payments of `t` that fell due by `block` and marks them released.
+fn release_due(params: &Params, holder: &str, t: &mut Tranche, block: u64, out: &mut Vec<Release>) {
+    if t.kind == TrancheKind::Manual || t.released == t.amount || block < t.start {
+        return;
+    }
+    let n = params.payments() as u128;
+    let interval = params.interval_blocks();
+    let immediate = t.amount - t.scheduled;
+    let due = ((block - t.start) / interval + 1).min(n as u64);
+    for k in 1..=due {
+        let cumulative = immediate + (t.scheduled as u128 * k as u128 / n) as u64;
+        if cumulative > t.released {
+            out.push(Release {
+                holder: String::from(holder),
+                tranche_start: t.start,
+                block: t.start + (k - 1) * interval,
+                alpha: cumulative - t.released,
+            });
+            t.released = cumulative;
+        }
+    }
+}
+
+/// Credits `alpha` of `kind` at `block` to the tranche of its bucket.
+fn credit(
+    params: &Params,
+    ledger: &mut HolderLedger,
+    kind: TrancheKind,
+    block: u64,
+    alpha: u64,
+    releases: &mut Vec<Release>,
+) -> Result<(), PolicyError> {
+    let start = block - block % params.interval_blocks();
+    let pos = ledger
+        .tranches
+        .iter()
+        .position(|t| t.kind == kind && t.start == start);
+    let immediate = kind == TrancheKind::Manual || alpha < params.min_vesting_amount;
+    let t = match pos {
+        Some(i) => &mut ledger.tranches[i],
+        None => {
+            let at = ledger.tranches.partition_point(|t| {
+                (t.start, t.kind == TrancheKind::Earned) <= (start, kind == TrancheKind::Earned)
+            });
+            ledger.tranches.insert(
+                at,
+                Tranche {
+                    kind,
+                    start,
+                    block,
+                    amount: 0,
+                    remaining: 0,
+                    scheduled: 0,
+                    released: 0,
+                    sold_locked: 0,
+                },
+            );
+            &mut ledger.tranches[at]
+        }
+    };
+    let amount = t
+        .amount
+        .checked_add(alpha)
+        .ok_or_else(|| overflow(&ledger.holder))?;
+    t.block = ((t.block as u128 * t.amount as u128 + block as u128 * alpha as u128)
+        / amount as u128) as u64;
+    t.amount = amount;
+    t.remaining += alpha;
+    if immediate {
+        t.released += alpha;
+        if kind == TrancheKind::Earned {
+            releases.push(Release {
+                holder: ledger.holder.clone(),
+                tranche_start: start,
+                block,
+                alpha,
+            });
+        }
+    } else {
+        t.scheduled += alpha;
+    }
+    Ok(())
+}
+
+/// The order in which an outflow visits a ledger's tranches.
+fn visit_order(order: ConsumeOrder, tranches: &[Tranche]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..tranches.len()).collect();
+    match order {
+        ConsumeOrder::OldestFirst => {}
+        ConsumeOrder::NewestFirst => idx.reverse(),
+        ConsumeOrder::ManualFirst => {
+            idx.reverse();
+            idx.sort_by_key(|&i| tranches[i].kind == TrancheKind::Earned);
+        }
+    }
+    idx
+}
+
+/// Consumes `alpha` of a holder's stake at `block`.
+fn consume(params: &Params, ledger: &mut HolderLedger, block: u64, alpha: u64) -> Consumption {
+    let mut c = Consumption {
+        holder: ledger.holder.clone(),
+        block,
+        alpha,
+        from_manual: 0,
+        from_released: 0,
+        from_locked: 0,
+        unmatched: 0,
+    };
+    let mut left = alpha;
+    for i in visit_order(params.consume_order, &ledger.tranches) {
+        if left == 0 {
+            break;
+        }
+        let t = &mut ledger.tranches[i];
+        let take = left.min(t.remaining);
+        if t.kind == TrancheKind::Manual {
+            c.from_manual += take;
+        } else {
+            let sold_free = t.amount - t.remaining - t.sold_locked;
+            let free = t.released - sold_free;
+            let from_free = take.min(free);
+            c.from_released += from_free;
+            c.from_locked += take - from_free;
+            t.sold_locked += take - from_free;
+        }
+        t.remaining -= take;
+        left -= take;
+    }
+    c.unmatched = left;
+    ledger.unmatched_outflow = ledger.unmatched_outflow.saturating_add(left);
+    c
+}
+
+/// Merges tranches that are fully vested and older than the window (one per kind) and
+/// drops the empty ones: their age is capped and they count no longer in the window.
+fn compact(params: &Params, ledger: &mut HolderLedger, block: u64) {
+    let window = params.window_blocks();
+    let settled = |t: &Tranche| t.released == t.amount && t.block.saturating_add(window) <= block;
+    let mut merged: [Option<Tranche>; 2] = [None, None];
+    let mut keep = Vec::with_capacity(ledger.tranches.len());
+    for t in ledger.tranches.drain(..) {
+        if !settled(&t) {
+            keep.push(t);
+            continue;
+        }
+        if t.remaining == 0 {
+            continue;
+        }
+        let slot = &mut merged[(t.kind == TrancheKind::Earned) as usize];
+        match slot {
+            None => *slot = Some(t),
+            Some(m) => {
+                let remaining = m.remaining + t.remaining;
+                m.block = ((m.block as u128 * m.remaining as u128
+                    + t.block as u128 * t.remaining as u128)
+                    / remaining as u128) as u64;
+                m.start = m.start.min(t.start);
+                // Consumed alpha of a settled tranche no longer matters: keep what is held.
+                m.amount = remaining;
+                m.remaining = remaining;
+                m.scheduled = 0;
+                m.released = remaining;
+                m.sold_locked = 0;
+            }
+        }
+    }
+    for m in merged.into_iter().flatten() {
+        let at = keep.partition_point(|t| {
+            (t.start, t.kind == TrancheKind::Earned) <= (m.start, m.kind == TrancheKind::Earned)
+        });
+        keep.insert(at, m);
+    }
+    ledger.tranches = keep;
+}
+
+/// Routes flows to holders and nets each holder's flows within one extrinsic, so moving
+/// stake between a holder's own hotkeys changes nothing.
+fn flow_entries(params: &Params, input: &LedgerInput) -> Result<Vec<Entry>, PolicyError> {
+    // (block, extrinsic or event, holder) -> (first event index, net alpha)
+    let mut groups: BTreeMap<(u64, u64, String), (u32, i128)> = BTreeMap::new();
+    for f in input.flows.iter().filter(|f| f.netuid == input.netuid) {
+        let dir = manual_direction(f.kind);
+        if dir == 0 {
+            continue;
+        }
+        let holder = params.holder_of(&f.hotkey, &f.coldkey);
+        if holder.is_empty() {
+            continue;
+        }
+        let group = match f.extrinsic {
+            Some(x) => x as u64,
+            None => (1u64 << 32) + f.event_index as u64,
+        };
+        let g = groups
+            .entry((f.block, group, String::from(holder)))
+            .or_insert((f.event_index, 0));
+        g.0 = g.0.min(f.event_index);
+        g.1 += dir as i128 * f.alpha as i128;
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for ((block, _, holder), (index, net)) in groups {
+        let change = match net {
+            0 => continue,
+            n if n > 0 => Change::In(u64::try_from(n).map_err(|_| overflow(&holder))?),
+            n => Change::Out(u64::try_from(-n).map_err(|_| overflow(&holder))?),
+        };
+        out.push(Entry {
+            block,
+            phase: 1,
+            index,
+            holder,
+            change,
+        });
+    }
+    Ok(out)
+}
+
+/// One ledger step: applies earnings and flows in block order, pays what fell due, and
+/// returns every holder's ledger (sorted by holder), the payments and the consumptions.
+pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyError> {
+    let mut ledgers: BTreeMap<String, HolderLedger> = BTreeMap::new();
+    for l in input.ledgers.iter() {
+        for t in &l.tranches {
+            check_tranche(&l.holder, t)?;
+        }
+        if ledgers.insert(l.holder.clone(), l.clone()).is_some() {
+            return Err(invalid(format!("holder `{}` has two ledgers", l.holder)));
+        }
+    }
+    let mut entries = flow_entries(params, &input)?;
+    for (i, e) in input.earnings.iter().enumerate() {
+        if e.alpha > 0 {
+            let holder = String::from(params.holder_of(&e.hotkey, &e.coldkey));
+            entries.push(Entry {
+                block: e.block,
+                phase: 0,
+                index: i as u32,
+                holder,
+                change: Change::Earn(e.alpha),
+            });
+        }
+    }
+    if let Some(late) = entries.iter().find(|e| e.block > input.block) {
+        return Err(invalid(format!(
+            "a change of `{}` at block {} is after the step's block {}",
+            late.holder, late.block, input.block
+        )));
+    }
+    entries.sort_by(|a, b| {
+        (a.block, a.phase, a.index, &a.holder).cmp(&(b.block, b.phase, b.index, &b.holder))
+    });
+
+    let mut releases = Vec::new();
+    let mut consumptions = Vec::new();
+    for e in entries {
+        let ledger = ledgers
+            .entry(e.holder.clone())
+            .or_insert_with(|| HolderLedger {
+                holder: e.holder.clone(),
+                tranches: Vec::new(),
+                unmatched_outflow: 0,
+            });
+        for t in ledger.tranches.iter_mut() {
+            release_due(params, &e.holder, t, e.block, &mut releases);
+        }
+        match e.change {
+            Change::Earn(a) => credit(
+                params,
+                ledger,
+                TrancheKind::Earned,
+                e.block,
+                a,
+                &mut releases,
+            )?,
+            Change::In(a) => credit(
+                params,
+                ledger,
+                TrancheKind::Manual,
+                e.block,
+                a,
+                &mut releases,
+            )?,
+            Change::Out(a) => consumptions.push(consume(params, ledger, e.block, a)),
+        }
+    }
+    for ledger in ledgers.values_mut() {
+        for t in ledger.tranches.iter_mut() {
+            release_due(params, &ledger.holder, t, input.block, &mut releases);
+        }
+        compact(params, ledger, input.block);
+    }
+    Ok(LedgerOutput {
+        ledgers: ledgers.into_values().collect(),
+        releases,
+        consumptions,
+    })
+}

@@ -1,0 +1,68 @@
+//! Multipliers: the seeds' formula in fixed point,
+//! `m = 1 + sqrt(min(1, held / target) * min(1, days / window)) * (max - 1)`,
+//! and 0 for a miner whose holder holds less than `minimum_stake`.
+
+use crate::fixed::{ONE, isqrt, ratio_capped};
+use crate::params::Params;
+use crate::types::*;
+use crate::{error, types::ErrorCode};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The held factor, the duration factor and the multiplier of one holding.
+pub fn formula(params: &Params, h: Option<&Holding>) -> (u64, u64, u64, bool) {
+    let (total, held_fraction, holding_blocks) = h.map_or((0, ONE, 0), |h| {
+        (h.total_stake, h.held_fraction, h.holding_blocks)
+    });
+    let pf = ratio_capped(held_fraction, params.retention_target);
+    let df = ratio_capped(holding_blocks, params.window_blocks());
+    let eligible = total >= params.minimum_stake;
+    let root = isqrt(pf as u128 * df as u128) as u64; // <= ONE
+    let m = if eligible {
+        ONE + ((root as u128 * (params.max_multiplier - ONE) as u128) / ONE as u128) as u64
+    } else {
+        0
+    };
+    (pf, df, m, eligible)
+}
+
+/// One multiplier per miner, sorted by uid.
+pub fn multipliers(
+    params: &Params,
+    input: &MultipliersInput,
+) -> Result<Vec<MinerMultiplier>, PolicyError> {
+    let mut by_holder: BTreeMap<&str, &Holding> = BTreeMap::new();
+    for h in &input.holdings {
+        if by_holder.insert(h.holder.as_str(), h).is_some() {
+            return Err(error(
+                ErrorCode::InvalidInput,
+                format!("holder `{}` appears twice", h.holder),
+            ));
+        }
+    }
+    let mut uids = BTreeSet::new();
+    let mut out = Vec::with_capacity(input.miners.len());
+    for m in &input.miners {
+        if !uids.insert(m.uid) {
+            return Err(error(
+                ErrorCode::DuplicateUid,
+                format!("uid {} appears twice in miners", m.uid),
+            ));
+        }
+        let holder = params.holder_of(&m.hotkey, &m.coldkey);
+        let (pf, df, multiplier, eligible) = formula(params, by_holder.get(holder).copied());
+        out.push(MinerMultiplier {
+            uid: m.uid,
+            hotkey: m.hotkey.clone(),
+            holder: String::from(holder),
+            multiplier,
+            held_factor: pf,
+            duration_factor: df,
+            eligible,
+        });
+    }
+    out.sort_by_key(|m| m.uid);
+    Ok(out)
+}

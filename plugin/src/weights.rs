@@ -1,0 +1,125 @@
+//! Weights: the validator's weights by uid times each uid's multiplier, normalised to sum
+//! exactly 1.0 in fixed point, and the u16 vector `set_weights` puts on chain.
+//!
+//! Input weights are floats (what validators have); they are checked, scaled by the
+//! largest one and turned into integers with IEEE operations only (division,
+//! multiplication, truncation), which every host computes identically. All the rest is
+//! integer arithmetic.
+
+use crate::fixed::{ONE, div_round_half_even};
+use crate::params::Params;
+use crate::types::*;
+use crate::{error, types::ErrorCode};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Input weights are scaled so the largest is 2^53 (an f64's integer precision).
+const SCALE: f64 = 9_007_199_254_740_992.0;
+
+/// Adjusted weights for the validator's weights by uid.
+pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, PolicyError> {
+    let n = input.uids.len();
+    if input.weights.len() != n || input.hotkeys.len() != n {
+        return Err(error(
+            ErrorCode::LengthMismatch,
+            format!(
+                "uids, weights and hotkeys must have one entry per uid: got {}, {} and {}",
+                n,
+                input.weights.len(),
+                input.hotkeys.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeMap::new();
+    for (i, uid) in input.uids.iter().enumerate() {
+        if let Some(j) = seen.insert(*uid, i) {
+            return Err(error(
+                ErrorCode::DuplicateUid,
+                format!("uid {uid} appears at positions {j} and {i}"),
+            ));
+        }
+    }
+    for (i, w) in input.weights.iter().enumerate() {
+        if !w.is_finite() || *w < 0.0 {
+            return Err(error(
+                ErrorCode::InvalidWeight,
+                format!(
+                    "weight of uid {} is {w}: weights must be finite and not negative",
+                    input.uids[i]
+                ),
+            ));
+        }
+    }
+    let mut by_uid: BTreeMap<u16, &MinerMultiplier> = BTreeMap::new();
+    for m in &input.multipliers {
+        if by_uid.insert(m.uid, m).is_some() {
+            return Err(error(
+                ErrorCode::DuplicateUid,
+                format!("uid {} has two multipliers", m.uid),
+            ));
+        }
+    }
+    let multipliers: Vec<u64> = input
+        .uids
+        .iter()
+        .zip(&input.hotkeys)
+        .map(|(uid, hotkey)| match by_uid.get(uid) {
+            Some(m) if &m.hotkey == hotkey => m.multiplier.min(params.max_multiplier),
+            _ => params.unknown_miner_multiplier,
+        })
+        .collect();
+
+    let max = input.weights.iter().copied().fold(0.0f64, f64::max);
+    let adjusted: Vec<u128> = input
+        .weights
+        .iter()
+        .zip(&multipliers)
+        .map(|(w, m)| {
+            let scaled = if max > 0.0 {
+                (w / max * SCALE) as u64
+            } else {
+                0
+            };
+            scaled as u128 * *m as u128
+        })
+        .collect();
+    let sum: u128 = adjusted.iter().sum();
+    let mut weights = vec![0u64; n];
+    let (mut chain_uids, mut chain_weights) = (Vec::new(), Vec::new());
+    if sum > 0 {
+        // Floor shares, then hand the missing units to the largest remainders.
+        let mut given: u64 = 0;
+        let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(n);
+        for (i, a) in adjusted.iter().enumerate() {
+            let scaled = a * ONE as u128;
+            weights[i] = (scaled / sum) as u64;
+            given += weights[i];
+            remainders.push((scaled % sum, i));
+        }
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, i) in remainders
+            .iter()
+            .filter(|r| r.0 > 0)
+            .take((ONE - given) as usize)
+        {
+            weights[*i] += 1;
+        }
+        let top = adjusted.iter().copied().max().unwrap_or(1);
+        for (uid, a) in input.uids.iter().zip(&adjusted) {
+            let q = div_round_half_even(a * u16::MAX as u128, top) as u16;
+            if q != 0 {
+                chain_uids.push(*uid);
+                chain_weights.push(q);
+            }
+        }
+    }
+    Ok(WeightsOutput {
+        uids: input.uids.clone(),
+        weights,
+        multipliers,
+        chain_uids,
+        chain_weights,
+    })
+}
