@@ -204,17 +204,32 @@ impl ChainState {
         ex.phase = Phase::ApplyExtrinsic(0);
         ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: true });
         let mut included = vec![];
+        let mut applied = vec![];
+        let mut rejected = vec![];
         let mut idx = 1u32;
         for a in actions {
-            if a.is_knob() {
-                st.apply_knob(a)?;
-                continue;
-            }
+            let (bk_st, bk_ex) = (st.clone(), ex.clone());
             ex.phase = Phase::ApplyExtrinsic(idx);
-            st.apply_action(a, &mut ex)?;
-            ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: false });
-            included.push(a.clone());
-            idx += 1;
+            let r = if a.is_knob() {
+                st.apply_knob(a)
+            } else {
+                st.apply_action(a, &mut ex)
+            };
+            match r {
+                Ok(()) => {
+                    applied.push(a.clone());
+                    if !a.is_knob() {
+                        ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: false });
+                        included.push(a.clone());
+                        idx += 1;
+                    }
+                }
+                Err(e) => {
+                    st = bk_st;
+                    ex = bk_ex;
+                    rejected.push((a.clone(), e.to_string()));
+                }
+            }
         }
         ex.close_phase(&st, false);
         Ok(BlockOutcome {
@@ -222,6 +237,8 @@ impl ChainState {
             events: ex.events,
             truth: ex.truth,
             extrinsics: included,
+            applied,
+            rejected,
         })
     }
 
@@ -233,6 +250,15 @@ impl ChainState {
         }
         let mut ex = Exec::default();
         st.apply_action(a, &mut ex)
+    }
+
+    /// Applies an action outside any block (genesis set-up), without events.
+    pub fn apply_now(&mut self, a: &Action) -> Result<()> {
+        if a.is_knob() {
+            return self.apply_knob(a);
+        }
+        let mut ex = Exec::default();
+        self.apply_action(a, &mut ex)
     }
 
     fn apply_knob(&mut self, a: &Action) -> Result<()> {
@@ -280,11 +306,15 @@ pub struct BlockOutcome {
     pub truth: Vec<TruthEntry>,
     /// The actions included as extrinsics 1.. (knobs left out).
     pub extrinsics: Vec<Action>,
+    /// Every action that applied, knobs included, in order.
+    pub applied: Vec<Action>,
+    /// Actions that failed and were left out, with why.
+    pub rejected: Vec<(Action, String)>,
 }
 
 /// Per-block scratch: events, and position values captured before the first write to a
 /// pool in the current phase, so every change is accounted for.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Exec {
     phase: Phase,
     events: Vec<EventRecord>,
@@ -294,12 +324,6 @@ struct Exec {
     /// netuid -> epoch index, for the epochs run this block.
     epochs: BTreeMap<NetUid, u64>,
     block: u64,
-}
-
-impl Default for Phase {
-    fn default() -> Self {
-        Phase::Initialization
-    }
 }
 
 impl Exec {

@@ -152,8 +152,9 @@ pub enum ChainEvent {
 }
 
 /// Where in the block an event was emitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub enum Phase {
+    #[default]
     Initialization,
     ApplyExtrinsic(u32),
     Finalization,
