@@ -168,7 +168,7 @@ pub struct EventRecord {
 }
 
 /// What moved a position's alpha, as the model knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TruthKind {
     /// Earned at an epoch (incentive, take, dividends, owner cut), including pool rounding then.
