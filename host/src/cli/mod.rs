@@ -1,0 +1,51 @@
+//! The `vesting` command line: parses arguments (clap), sets up logging (tracing) and
+//! dispatches to the subcommands. Exit code 0 on success, 1 when a check or test fails,
+//! 2 on a usage or I/O error.
+
+mod policy_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vesting",
+    version,
+    about = "Vesting multipliers for Bittensor validators"
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check, test and manage vesting policies (wasm components).
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+}
+
+/// Runs the command line; the process exit code.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Policy(cmd) => policy_cmd::run(cmd, cli.json),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `vesting policy ...`: check a policy component, run conformance vectors against it.
+
+use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, check, vectors};
+use anyhow::Context;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Check a policy: contract version, imports, info, typed refusals, a dry run.
+    Check {
+        /// The policy's .wasm file, or `default` for the built-in policy.
+        file: String,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Run conformance vectors (a directory of JSON files) against a policy.
+    Test {
+        /// The policy's .wasm file, or `default` for the built-in policy.
+        file: String,
+        /// Directory of vector files.
+        vectors: PathBuf,
+        /// Write the actual outputs into the vectors' `expect` (to create or update them).
+        #[arg(long)]
+        bless: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// Fuel a policy call may burn (about one unit per wasm instruction).
+    #[arg(long, default_value_t = Limits::default().fuel)]
+    pub fuel: u64,
+    /// Memory a policy call may use, in MiB.
+    #[arg(long, default_value_t = Limits::default().memory_bytes >> 20)]
+    pub memory_mib: usize,
+}
+
+impl LimitArgs {
+    fn engine(&self) -> anyhow::Result<PolicyEngine> {
+        PolicyEngine::new(
+            Limits {
+                fuel: self.fuel,
+                memory_bytes: self.memory_mib << 20,
+            },
+            None,
+        )
+    }
+}
+
+/// Reads a policy file, or the built-in one for `default`.
+pub fn read_policy(file: &str) -> anyhow::Result<Vec<u8>> {
+    if file == "default" {
+        return Ok(DEFAULT_POLICY_WASM.to_vec());
+    }
+    std::fs::read(file).with_context(|| format!("cannot read policy file `{file}`"))
+}
+
+/// Runs a policy subcommand; `Ok(false)` when a check or a vector failed.
+pub fn run(cmd: PolicyCommand, json: bool) -> anyhow::Result<bool> {
+    match cmd {
+        PolicyCommand::Check { file, limits } => {
+            let report = check::check(&limits.engine()?, &read_policy(&file)?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(report.passed())
+        }
+        PolicyCommand::Test {
+            file,
+            vectors: dir,
+            bless,
+            limits,
+        } => {
+            let engine = limits.engine()?;
+            let policy = engine.load(&read_policy(&file)?)?;
+            let outcomes = vectors::run_dir(&policy, &dir, bless)?;
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcomes)?);
+            } else {
+                println!("policy {}", policy.label());
+                for o in &outcomes {
+                    match o.passed {
+                        true => println!("  pass  {}", o.name),
+                        false => {
+                            println!("  FAIL  {} ({}): {}", o.name, o.file.display(), o.reason)
+                        }
+                    }
+                }
+                println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            }
+            if outcomes.is_empty() {
+                anyhow::bail!("no vectors found in {}", dir.display());
+            }
+            Ok(failed == 0)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The vesting host: everything with side effects. It loads and runs vesting policies
+//! (wasm components) under limits, and exposes them through the `vesting` command.
+//!
+//! Data flows one way: chain -> ingest -> store -> policy -> weights. See
+//! `ARCHITECTURE.md` at the repository root for the code map.
+
+pub mod cli;
+pub mod policy;

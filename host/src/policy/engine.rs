@@ -1,0 +1,167 @@
+//! The engine: wasmtime configured for policies (fuel metering, no WASI, no imports),
+//! a linker that provides nothing, and a cache of compiled policies keyed by the wasm's
+//! sha256, in memory and optionally on disk.
+
+use super::error::LoadError;
+use super::loaded::Policy;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+/// Resource limits of one policy call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// Fuel (about one unit per wasm instruction) a call may burn.
+    pub fuel: u64,
+    /// Bytes a call's linear memory may grow to.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 2_000_000_000,
+            memory_bytes: 256 << 20,
+        }
+    }
+}
+
+/// What every call's store holds: its memory limiter.
+pub struct HostState {
+    pub(crate) limits: wasmtime::StoreLimits,
+}
+
+/// Compiles, caches and instantiates policies.
+pub struct PolicyEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    limits: Limits,
+    cache_dir: Option<PathBuf>,
+    loaded: Mutex<HashMap<[u8; 32], Arc<Policy>>>,
+}
+
+impl PolicyEngine {
+    /// An engine with these limits; `cache_dir`, if any, keeps compiled policies across runs.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config)?;
+        let linker = Linker::new(&engine);
+        Ok(PolicyEngine {
+            engine,
+            linker,
+            limits,
+            cache_dir,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// sha256 of a policy's bytes: its identity everywhere (store, cache, decisions).
+    pub fn sha256(wasm: &[u8]) -> [u8; 32] {
+        Sha256::digest(wasm).into()
+    }
+
+    /// Loads a policy: compiles it (or takes it from the cache), checks its imports and
+    /// exports against the contract, and reads its `info`.
+    pub fn load(&self, wasm: &[u8]) -> Result<Arc<Policy>, LoadError> {
+        let sha = Self::sha256(wasm);
+        if let Some(p) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sha)
+        {
+            return Ok(p.clone());
+        }
+        let component = self.compile(&sha, wasm)?;
+        let imports = self.imports(&component);
+        let foreign: Vec<&String> = imports
+            .iter()
+            .filter(|i| !super::ALLOWED_IMPORTS.contains(&i.as_str()))
+            .collect();
+        if !foreign.is_empty() {
+            let names: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
+            return Err(LoadError::Imports(names.join(", ")));
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(super::VestingPolicyPre::new)
+            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        let policy = Arc::new(Policy::new(
+            self.engine.clone(),
+            pre,
+            sha,
+            imports,
+            self.limits,
+        )?);
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(sha, policy.clone());
+        Ok(policy)
+    }
+
+    /// The names a component imports.
+    pub fn imports(&self, component: &Component) -> Vec<String> {
+        component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    fn compile(&self, sha: &[u8; 32], wasm: &[u8]) -> Result<Component, LoadError> {
+        let cached = self.cache_dir.as_ref().map(|dir| {
+            let mut h = Sha256::new();
+            h.update(sha);
+            self.engine
+                .precompile_compatibility_hash()
+                .hash(&mut HashWriter(&mut h));
+            dir.join(format!("{}.cwasm", hex::encode(&h.finalize()[..16])))
+        });
+        if let Some(path) = cached.as_ref().filter(|p| p.exists()) {
+            // SAFETY: the file is one this engine serialized into the host's own cache
+            // directory, named by the wasm's sha256 and the engine's compatibility hash.
+            if let Ok(c) = unsafe { Component::deserialize_file(&self.engine, path) } {
+                return Ok(c);
+            }
+        }
+        let component =
+            Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        if let Some(path) = cached {
+            let write = || -> anyhow::Result<()> {
+                std::fs::create_dir_all(path.parent().unwrap_or(&path))?;
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, component.serialize()?)?;
+                std::fs::rename(tmp, &path)?;
+                Ok(())
+            };
+            if let Err(e) = write() {
+                tracing::warn!(
+                    "could not cache the compiled policy at {}: {e:#}",
+                    path.display()
+                );
+            }
+        }
+        Ok(component)
+    }
+}
+
+use std::hash::Hash;
+struct HashWriter<'a>(&'a mut Sha256);
+impl std::hash::Hasher for HashWriter<'_> {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}

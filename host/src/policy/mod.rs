@@ -1,0 +1,29 @@
+//! The policy runtime: owns loading a policy component, checking it against the contract,
+//! running it under fuel and memory limits in a fresh store per call, and turning every
+//! failure (trap, limit, typed refusal) into an error that names the policy and the
+//! function. It never lets a policy crash or hang the host.
+
+mod bindings;
+mod builtin;
+pub mod check;
+mod engine;
+mod error;
+pub mod invariants;
+mod loaded;
+pub mod sample;
+pub mod vectors;
+
+pub use bindings::*;
+pub use builtin::DEFAULT_POLICY_WASM;
+pub use engine::{Limits, PolicyEngine};
+pub use error::{CallError, Failure, LoadError};
+pub use loaded::Policy;
+
+/// The contract this host speaks.
+pub const CONTRACT: &str = "bittensor:vesting@0.1.0";
+/// The contract's interface a policy must export.
+pub const EXPORT: &str = "bittensor:vesting/policy@0.1.0";
+/// The only import a policy may have: the contract's own types.
+pub const ALLOWED_IMPORTS: &[&str] = &["bittensor:vesting/types@0.1.0"];
+/// 1.0 in the contract's fixed point.
+pub const ONE: u64 = 1_000_000_000;
