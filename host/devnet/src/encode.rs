@@ -429,6 +429,89 @@ pub fn is_sequence(types: &PortableRegistry, ty: u32) -> bool {
     )
 }
 
+/// A value of type `ty` with every field at its zero/first-variant default, except named
+/// fields found in `overrides` (matched by field name at any depth).
+pub fn default_value(
+    types: &PortableRegistry,
+    ty: u32,
+    overrides: &[(&str, Value)],
+) -> Result<Value> {
+    default_inner(types, ty, overrides, 0)
+}
+
+fn default_inner(
+    types: &PortableRegistry,
+    ty: u32,
+    ov: &[(&str, Value)],
+    depth: usize,
+) -> Result<Value> {
+    use scale_info::TypeDefPrimitive as P;
+    if depth > 32 {
+        return Err(DevnetError::Encode(format!(
+            "type {ty} nests too deeply for a default"
+        )));
+    }
+    let t = types
+        .resolve(ty)
+        .ok_or_else(|| DevnetError::Encode(format!("unknown type id {ty}")))?;
+    Ok(match &t.type_def {
+        TypeDef::Composite(c) => {
+            if c.fields.iter().all(|f| f.name.is_some()) && !c.fields.is_empty() {
+                let mut vals = vec![];
+                for f in &c.fields {
+                    let name = f.name.clone().unwrap_or_default();
+                    let v = match ov.iter().find(|(n, _)| *n == name) {
+                        Some((_, v)) => v.clone(),
+                        None => default_inner(types, f.ty.id, ov, depth + 1)?,
+                    };
+                    vals.push((name, v));
+                }
+                Value::named_composite(vals)
+            } else {
+                let mut vals = vec![];
+                for f in &c.fields {
+                    vals.push(default_inner(types, f.ty.id, ov, depth + 1)?);
+                }
+                Value::unnamed_composite(vals)
+            }
+        }
+        TypeDef::Variant(v) => {
+            let Some(first) = v.variants.iter().min_by_key(|x| x.index) else {
+                return Err(DevnetError::Encode(format!("type {ty} is an empty enum")));
+            };
+            let mut vals = vec![];
+            for f in &first.fields {
+                vals.push(default_inner(types, f.ty.id, ov, depth + 1)?);
+            }
+            Value::unnamed_variant(first.name.clone(), vals)
+        }
+        TypeDef::Sequence(_) => Value::unnamed_composite([]),
+        TypeDef::Array(a) => {
+            let mut vals = vec![];
+            for _ in 0..a.len {
+                vals.push(default_inner(types, a.type_param.id, ov, depth + 1)?);
+            }
+            Value::unnamed_composite(vals)
+        }
+        TypeDef::Tuple(tt) => {
+            let mut vals = vec![];
+            for f in &tt.fields {
+                vals.push(default_inner(types, f.id, ov, depth + 1)?);
+            }
+            Value::unnamed_composite(vals)
+        }
+        TypeDef::Primitive(p) => match p {
+            P::Bool => Value::bool(false),
+            P::Str => Value::string(""),
+            P::Char => Value::char('0'),
+            P::I8 | P::I16 | P::I32 | P::I64 | P::I128 | P::I256 => Value::i128(0),
+            _ => Value::u128(0),
+        },
+        TypeDef::Compact(_) => Value::u128(0),
+        TypeDef::BitSequence(_) => Value::bit_sequence(scale_value::BitSequence::new()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,87 +662,4 @@ mod tests {
         );
         assert!(storage_key(md.types(), info, &[KeyPart::Num(1); 4]).is_err());
     }
-}
-
-/// A value of type `ty` with every field at its zero/first-variant default, except named
-/// fields found in `overrides` (matched by field name at any depth).
-pub fn default_value(
-    types: &PortableRegistry,
-    ty: u32,
-    overrides: &[(&str, Value)],
-) -> Result<Value> {
-    default_inner(types, ty, overrides, 0)
-}
-
-fn default_inner(
-    types: &PortableRegistry,
-    ty: u32,
-    ov: &[(&str, Value)],
-    depth: usize,
-) -> Result<Value> {
-    use scale_info::TypeDefPrimitive as P;
-    if depth > 32 {
-        return Err(DevnetError::Encode(format!(
-            "type {ty} nests too deeply for a default"
-        )));
-    }
-    let t = types
-        .resolve(ty)
-        .ok_or_else(|| DevnetError::Encode(format!("unknown type id {ty}")))?;
-    Ok(match &t.type_def {
-        TypeDef::Composite(c) => {
-            if c.fields.iter().all(|f| f.name.is_some()) && !c.fields.is_empty() {
-                let mut vals = vec![];
-                for f in &c.fields {
-                    let name = f.name.clone().unwrap_or_default();
-                    let v = match ov.iter().find(|(n, _)| *n == name) {
-                        Some((_, v)) => v.clone(),
-                        None => default_inner(types, f.ty.id, ov, depth + 1)?,
-                    };
-                    vals.push((name, v));
-                }
-                Value::named_composite(vals)
-            } else {
-                let mut vals = vec![];
-                for f in &c.fields {
-                    vals.push(default_inner(types, f.ty.id, ov, depth + 1)?);
-                }
-                Value::unnamed_composite(vals)
-            }
-        }
-        TypeDef::Variant(v) => {
-            let Some(first) = v.variants.iter().min_by_key(|x| x.index) else {
-                return Err(DevnetError::Encode(format!("type {ty} is an empty enum")));
-            };
-            let mut vals = vec![];
-            for f in &first.fields {
-                vals.push(default_inner(types, f.ty.id, ov, depth + 1)?);
-            }
-            Value::unnamed_variant(first.name.clone(), vals)
-        }
-        TypeDef::Sequence(_) => Value::unnamed_composite([]),
-        TypeDef::Array(a) => {
-            let mut vals = vec![];
-            for _ in 0..a.len {
-                vals.push(default_inner(types, a.type_param.id, ov, depth + 1)?);
-            }
-            Value::unnamed_composite(vals)
-        }
-        TypeDef::Tuple(tt) => {
-            let mut vals = vec![];
-            for f in &tt.fields {
-                vals.push(default_inner(types, f.id, ov, depth + 1)?);
-            }
-            Value::unnamed_composite(vals)
-        }
-        TypeDef::Primitive(p) => match p {
-            P::Bool => Value::bool(false),
-            P::Str => Value::string(""),
-            P::Char => Value::char('0'),
-            P::I8 | P::I16 | P::I32 | P::I64 | P::I128 | P::I256 => Value::i128(0),
-            _ => Value::u128(0),
-        },
-        TypeDef::Compact(_) => Value::u128(0),
-        TypeDef::BitSequence(_) => Value::bit_sequence(scale_value::BitSequence::new()),
-    })
 }

@@ -469,6 +469,33 @@ pub fn to_v14(m: &v15::RuntimeMetadataV15) -> v14::RuntimeMetadataV14 {
     }
 }
 
+impl ChainMetadata {
+    /// The field names of a call of a pallet, in order.
+    pub fn call_fields(&self, pallet: &str, call: &str) -> Option<Vec<Option<String>>> {
+        let p = self.v16.pallets.iter().find(|p| p.name == pallet)?;
+        let ty = self.types().resolve(p.calls.as_ref()?.ty.id)?;
+        let TypeDef::Variant(v) = &ty.type_def else {
+            return None;
+        };
+        let var = v.variants.iter().find(|x| x.name == call)?;
+        Some(var.fields.iter().map(|f| f.name.clone()).collect())
+    }
+
+    /// The transaction extensions of extrinsic version 4, in order: (identifier, type id).
+    pub fn transaction_extensions(&self) -> Vec<(String, u32)> {
+        let ext = &self.v16.extrinsic;
+        let idx: Vec<u32> = ext
+            .transaction_extensions_by_version
+            .get(&0)
+            .map(|v| v.iter().map(|c| c.0).collect())
+            .unwrap_or_else(|| (0..ext.transaction_extensions.len() as u32).collect());
+        idx.iter()
+            .filter_map(|i| ext.transaction_extensions.get(*i as usize))
+            .map(|t| (t.identifier.clone(), t.ty.id))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,32 +547,5 @@ mod tests {
         let ty = v14.types.resolve(v14.extrinsic.ty.id).unwrap();
         assert_eq!(ty.path.segments.last().unwrap(), "UncheckedExtrinsic");
         assert!(!v14.extrinsic.signed_extensions.is_empty());
-    }
-}
-
-impl ChainMetadata {
-    /// The field names of a call of a pallet, in order.
-    pub fn call_fields(&self, pallet: &str, call: &str) -> Option<Vec<Option<String>>> {
-        let p = self.v16.pallets.iter().find(|p| p.name == pallet)?;
-        let ty = self.types().resolve(p.calls.as_ref()?.ty.id)?;
-        let TypeDef::Variant(v) = &ty.type_def else {
-            return None;
-        };
-        let var = v.variants.iter().find(|x| x.name == call)?;
-        Some(var.fields.iter().map(|f| f.name.clone()).collect())
-    }
-
-    /// The transaction extensions of extrinsic version 4, in order: (identifier, type id).
-    pub fn transaction_extensions(&self) -> Vec<(String, u32)> {
-        let ext = &self.v16.extrinsic;
-        let idx: Vec<u32> = ext
-            .transaction_extensions_by_version
-            .get(&0)
-            .map(|v| v.iter().map(|c| c.0).collect())
-            .unwrap_or_else(|| (0..ext.transaction_extensions.len() as u32).collect());
-        idx.iter()
-            .filter_map(|i| ext.transaction_extensions.get(*i as usize))
-            .map(|t| (t.identifier.clone(), t.ty.id))
-            .collect()
     }
 }

@@ -106,7 +106,7 @@ fn positional(p: &Params) -> RpcResult<Vec<Json>> {
     Ok(v.unwrap_or_default())
 }
 
-fn arg<'a>(v: &'a [Json], i: usize) -> &'a Json {
+fn arg(v: &[Json], i: usize) -> &Json {
     v.get(i).unwrap_or(&Json::Null)
 }
 

@@ -29,7 +29,7 @@ impl ChainState {
         }
         if block < self.dynamic_tempo_from {
             // Spec < 423: a fixed period of tempo + 1 blocks, offset by netuid.
-            return (block + netuid as u64 + 1) % (s.tempo as u64 + 1) == 0;
+            return (block + netuid as u64 + 1).is_multiple_of(s.tempo as u64 + 1);
         }
         if s.pending_epoch_at > 0 && block >= s.pending_epoch_at {
             return true;

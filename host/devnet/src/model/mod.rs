@@ -197,7 +197,6 @@ impl ChainState {
         st.block += 1;
         st.timestamp += st.block_time_ms;
         let mut ex = Exec::default();
-        ex.phase = Phase::Initialization;
         st.on_initialize(&mut ex);
         ex.close_phase(&st, true);
         // The timestamp inherent.

@@ -256,6 +256,7 @@ impl ChainState {
     }
 
     /// Debits `alpha` from a position that must hold it.
+    #[allow(clippy::too_many_arguments)]
     fn debit(
         &mut self,
         ex: &mut Exec,
@@ -398,6 +399,7 @@ impl ChainState {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn take_alpha(
         &mut self,
         ex: &mut Exec,
