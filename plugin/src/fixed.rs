@@ -25,7 +25,8 @@ pub fn isqrt(n: u128) -> u128 {
         return n;
     }
     // Newton's method from an over-estimate; converges monotonically from above.
-    let mut x = 1u128 << n.ilog2().div_ceil(2);
+    // n < 2^(log2 n + 1), so 2^ceil((log2 n + 1) / 2) >= sqrt(n).
+    let mut x = 1u128 << (n.ilog2() + 1).div_ceil(2);
     loop {
         let y = (x + n / x) / 2;
         if y >= x {

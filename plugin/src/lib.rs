@@ -102,3 +102,6 @@ impl Guest for DefaultPolicy {
 
 #[cfg(all(target_arch = "wasm32", feature = "export"))]
 export!(DefaultPolicy);
+
+#[cfg(test)]
+mod tests;
