@@ -130,16 +130,17 @@ impl Policy {
     }
 
     fn classify(&self, e: &wasmtime::Error) -> Failure {
+        // The debug form holds the whole cause chain (the alternate form does not).
+        let text = format!("{e:?}");
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => Failure::OutOfFuel {
                 limit: self.limits.fuel,
             },
-            _ if format!("{e:#}").contains("memory") && format!("{e:#}").contains("limit") => {
-                Failure::MemoryLimit {
-                    limit_bytes: self.limits.memory_bytes,
-                }
-            }
-            _ => Failure::Trap(format!("{e:#}")),
+            // What `StoreLimits::trap_on_grow_failure` raises past the memory limit.
+            _ if text.contains("forcing trap when growing memory") => Failure::MemoryLimit {
+                limit_bytes: self.limits.memory_bytes,
+            },
+            _ => Failure::Trap(text),
         }
     }
 

@@ -27,3 +27,6 @@ pub const EXPORT: &str = "bittensor:vesting/policy@0.1.0";
 pub const ALLOWED_IMPORTS: &[&str] = &["bittensor:vesting/types@0.1.0"];
 /// 1.0 in the contract's fixed point.
 pub const ONE: u64 = 1_000_000_000;
+
+#[cfg(test)]
+mod tests;
