@@ -26,6 +26,14 @@ pub enum Command {
     /// Check, test and manage vesting policies (wasm components).
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Run the local Subtensor chain (real metadata, real JSON-RPC) for tests and dry runs.
+    Devnet(vesting_devnet::DevnetArgs),
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Runs the command line; the process exit code.
@@ -39,6 +47,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd, cli.json),
+        Command::Devnet(args) => runtime()
+            .and_then(|rt| rt.block_on(vesting_devnet::run(args)))
+            .map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
