@@ -1,0 +1,19 @@
+//! Builds the policy components the end-to-end tests load as files: the default policy
+//! and the example `classic` policy. Their paths reach the tests as env vars.
+use std::path::Path;
+
+fn main() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (package, dir, var) in [
+        ("vesting-policy-default", "plugin", "DEFAULT_POLICY_WASM"),
+        (
+            "vesting-policy-classic",
+            "examples/policies/classic",
+            "CLASSIC_POLICY_WASM",
+        ),
+    ] {
+        vesting_wasm_build::rerun_if_changed(&workspace, dir);
+        let wasm = vesting_wasm_build::build_policy(&workspace, package);
+        println!("cargo:rustc-env={var}={}", wasm.display());
+    }
+}
