@@ -5,8 +5,6 @@ use std::path::Path;
 fn main() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     vesting_wasm_build::rerun_if_changed(&workspace, "plugin");
-    let wasm = vesting_wasm_build::build_policy(&workspace, "vesting-policy-default");
-    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("default-policy.wasm");
-    std::fs::copy(&wasm, &out).expect("copy the default policy into OUT_DIR");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    vesting_wasm_build::build_policy(&workspace, "vesting-policy-default", Path::new(&out));
 }

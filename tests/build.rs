@@ -4,6 +4,7 @@ use std::path::Path;
 
 fn main() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     for (package, dir, var) in [
         ("vesting-policy-default", "plugin", "DEFAULT_POLICY_WASM"),
         (
@@ -13,7 +14,7 @@ fn main() {
         ),
     ] {
         vesting_wasm_build::rerun_if_changed(&workspace, dir);
-        let wasm = vesting_wasm_build::build_policy(&workspace, package);
+        let wasm = vesting_wasm_build::build_policy(&workspace, package, Path::new(&out));
         println!("cargo:rustc-env={var}={}", wasm.display());
     }
 }

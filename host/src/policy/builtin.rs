@@ -2,4 +2,4 @@
 
 /// The default policy component's bytes.
 pub const DEFAULT_POLICY_WASM: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/default-policy.wasm"));
+    include_bytes!(concat!(env!("OUT_DIR"), "/vesting-policy-default.wasm"));

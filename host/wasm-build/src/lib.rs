@@ -6,10 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Builds `package` (a member of the workspace at `workspace`) for wasm32-wasip2 and
-/// returns the path of its `.wasm` component. Meant for build scripts: on failure it
-/// panics with a message that says what to do, which cargo shows as a build error.
-pub fn build_policy(workspace: &Path, package: &str) -> PathBuf {
+/// Builds `package` (a member of the workspace at `workspace`) for wasm32-wasip2, copies
+/// its `.wasm` component into `out_dir` at once (a later build of a policy that depends
+/// on this one rewrites the shared artifact) and returns the copy's path. Meant for build
+/// scripts: on failure it panics with a message that says what to do, which cargo shows
+/// as a build error.
+pub fn build_policy(workspace: &Path, package: &str, out_dir: &Path) -> PathBuf {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
@@ -49,10 +51,14 @@ pub fn build_policy(workspace: &Path, package: &str) -> PathBuf {
     let artifact = target_dir
         .join("wasm32-wasip2/policy")
         .join(format!("{}.wasm", package.replace('-', "_")));
-    if !artifact.exists() {
-        panic!("`{package}` built, but {} is missing", artifact.display());
+    let copy = out_dir.join(format!("{package}.wasm"));
+    if let Err(e) = std::fs::copy(&artifact, &copy) {
+        panic!(
+            "`{package}` built, but copying {} failed: {e}",
+            artifact.display()
+        );
     }
-    artifact
+    copy
 }
 
 /// Tells cargo to rebuild the caller when the policy crate or the contract changes.
