@@ -443,6 +443,7 @@ impl Scenario {
                 dividends: Default::default(),
                 registered_at: Default::default(),
                 skip_next_epochs: 0,
+                alpha_dividends: imbl::OrdMap::new(),
             })?;
         }
         for (i, c) in self.coldkeys.iter().enumerate() {

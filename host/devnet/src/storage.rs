@@ -41,6 +41,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("SubtensorModule", "PendingValidatorEmission"),
     ("SubtensorModule", "PendingOwnerCut"),
     ("SubtensorModule", "AutoStakeDestination"),
+    ("SubtensorModule", "AlphaDividendsPerSubnet"),
     ("SubtensorModule", "MaxEpochsPerBlock"),
     ("SubtensorModule", "NetworksAdded"),
     ("SubtensorModule", "TotalNetworks"),
@@ -240,6 +241,23 @@ impl StorageView<'_> {
                 .iter()
                 .filter(|(c, _)| acct(0).is_none_or(|w| w == **c))
                 .map(|(c, l)| (vec![KeyPart::Account(*c)], accounts(l)))
+                .collect(),
+            ("SubtensorModule", "AlphaDividendsPerSubnet") => st
+                .subnets
+                .iter()
+                .filter(|(n, _)| netp(0).is_none_or(|w| w == **n))
+                .flat_map(|(n, s)| {
+                    s.alpha_dividends
+                        .iter()
+                        .filter(|(h, _)| acct(1).is_none_or(|w| w == **h))
+                        .map(|(h, d)| {
+                            (
+                                vec![KeyPart::Num(*n as u128), KeyPart::Account(*h)],
+                                num(*d),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
                 .collect(),
             ("SubtensorModule", "AutoStakeDestination") => st
                 .auto_stake

@@ -2,6 +2,7 @@
 //! dispatches to the subcommands. Exit code 0 on success, 1 when a check or test fails,
 //! 2 on a usage or I/O error.
 
+mod ingest_cmd;
 mod policy_cmd;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,10 @@ pub enum Command {
     Policy(policy_cmd::PolicyCommand),
     /// Run the local Subtensor chain (real metadata, real JSON-RPC) for tests and dry runs.
     Devnet(vesting_devnet::DevnetArgs),
+    /// Follow finalized blocks of a subnet into the database.
+    Ingest(ingest_cmd::IngestArgs),
+    /// Ingest history from a block (archive endpoint), then follow.
+    Backfill(ingest_cmd::BackfillArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -50,6 +55,8 @@ pub fn main() -> ExitCode {
         Command::Devnet(args) => runtime()
             .and_then(|rt| rt.block_on(vesting_devnet::run(args)))
             .map(|()| true),
+        Command::Ingest(args) => ingest_cmd::run_ingest(args),
+        Command::Backfill(args) => ingest_cmd::run_backfill(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

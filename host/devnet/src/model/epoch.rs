@@ -187,6 +187,13 @@ impl ChainState {
                 *divs.entry(*h).or_default() += d;
             }
         }
+        if let Some(sm) = self.subnets.get_mut(&netuid) {
+            sm.alpha_dividends = divs
+                .iter()
+                .filter(|(_, d)| **d > 0)
+                .map(|(h, d)| (*h, *d))
+                .collect();
+        }
         for (hotkey, d) in divs {
             if d == 0 {
                 continue;

@@ -54,6 +54,10 @@ pub struct Subnet {
     pub registered_at: OrdMap<u16, u64>,
     /// Upcoming epochs that will find inconsistent input state and be skipped.
     pub skip_next_epochs: u32,
+    /// Dividends per hotkey of the last epoch run (`AlphaDividendsPerSubnet`), replaced
+    /// at each run.
+    #[serde(skip)]
+    pub alpha_dividends: OrdMap<AccountId, u64>,
 }
 
 /// The staking and emission events the model emits (a subset of `RuntimeEvent`).

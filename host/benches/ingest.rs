@@ -1,0 +1,166 @@
+//! Ingest benchmark, printing figures: backfill throughput against the devnet for a
+//! 256-neuron subnet, RPC requests per block in steady state (non-epoch and epoch blocks),
+//! and SQLite time per epoch. Run: `cargo bench -p vesting-host --bench ingest`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use vesting_devnet::{DevnetConfig, Pruning, Scenario, start};
+use vesting_host::ingest::{Monitor, MonitorConfig, StartAt};
+use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine};
+
+const SCENARIO: &str = r#"
+name = "bench-256"
+seed = 3
+finality_depth = 2
+
+[[subnets]]
+netuid = 1
+tempo = 100
+owner = "owner"
+owner_hotkey = "owner-hot"
+
+[[neuron_groups]]
+netuid = 1
+prefix = "n"
+count = 250
+coldkeys = 125
+balance_tao = 1000
+
+[[neuron_groups]]
+netuid = 1
+prefix = "v"
+count = 6
+coldkeys = 6
+dividends = 1
+self_stake = 1000
+balance_tao = 1000
+
+[[coldkeys]]
+name = "nominator"
+balance_tao = 100000
+
+[[stakes]]
+coldkey = "nominator"
+hotkey = "v-0"
+netuid = 1
+alpha = 5000
+
+[[behaviours]]
+kind = "staker"
+coldkeys = ["n-ck-*", "nominator"]
+probability = 0.01
+
+[[behaviours]]
+kind = "partial_seller"
+coldkeys = ["n-ck-*", "v-ck-*"]
+probability = 0.004
+
+[[behaviours]]
+kind = "mover"
+coldkeys = ["n-ck-*"]
+probability = 0.002
+"#;
+
+fn db(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("vesting-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("v.db")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let blocks: u64 = std::env::var("BENCH_BLOCKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let mut cfg = DevnetConfig::new(Scenario::from_toml(SCENARIO).expect("scenario"));
+    cfg.pruning = Pruning::Archive;
+    cfg.prefill_blocks = blocks + 2;
+    let h = start(cfg).await.expect("devnet");
+    let policy = Arc::new(ArcSwap::new(
+        PolicyEngine::new(Limits::default(), None)
+            .unwrap()
+            .load(DEFAULT_POLICY_WASM)
+            .unwrap(),
+    ));
+
+    // 1. Backfill throughput.
+    let mut c = MonitorConfig::new(h.ws_url(), 1, db("backfill"));
+    c.start = StartAt::Block(1);
+    c.until = Some(blocks);
+    c.follow = false;
+    let mut m = Monitor::new(c, policy.clone(), vec![]).unwrap();
+    let t = Instant::now();
+    m.run().await.unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let tm = m.timings();
+    println!(
+        "backfill: {blocks} blocks in {secs:.2} s = {:.0} blocks/s (256 neurons, tempo 100, {} epochs; {} RPC requests = {:.2}/block)",
+        blocks as f64 / secs,
+        tm.epochs,
+        m.stats().calls(),
+        m.stats().calls() as f64 / blocks as f64
+    );
+    println!("  requests by method: {:?}", m.stats().by_method());
+    println!(
+        "  per epoch block: reads + policy {:.1} ms, SQLite {:.2} ms; per other block: reads + policy {:.2} ms, SQLite {:.3} ms",
+        tm.process_epoch.as_secs_f64() * 1e3 / tm.epochs.max(1) as f64,
+        tm.store_epoch.as_secs_f64() * 1e3 / tm.epochs.max(1) as f64,
+        tm.process_other.as_secs_f64() * 1e3 / (tm.blocks - tm.epochs).max(1) as f64,
+        tm.store_other.as_secs_f64() * 1e3 / (tm.blocks - tm.epochs).max(1) as f64,
+    );
+
+    // 2. Steady state: follow new finalized blocks one at a time.
+    let mut c = MonitorConfig::new(h.ws_url(), 1, db("follow"));
+    let head = h.chain().read().unwrap().finalized_number();
+    c.start = StartAt::Block(head.saturating_sub(5).max(1));
+    let steady = 300u64;
+    c.until = Some(head + steady);
+    let m = Monitor::new(c, policy.clone(), vec![]).unwrap();
+    let stats = m.stats();
+    let (_stop, task) = m.spawn();
+    // Let it catch up, then count.
+    while stats.calls() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = stats.by_method();
+    let calls0 = stats.calls();
+    for _ in 0..steady {
+        h.advance(1).unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (m, r) = tokio::time::timeout(Duration::from_secs(300), task)
+        .await
+        .unwrap()
+        .unwrap();
+    r.unwrap();
+    let after = stats.by_method();
+    let diff: std::collections::BTreeMap<String, u64> = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect();
+    let epochs = 3u64; // tempo 100 over 300 blocks
+    let events = diff.get("state_getStorage").copied().unwrap_or(0);
+    let total = stats.calls() - calls0;
+    println!(
+        "steady state: {steady} blocks, {total} requests = {:.2}/block; state_getStorage (System.Events) {events} = {:.2}/block; the rest {} over ~{epochs} epochs = {:.1}/epoch",
+        total as f64 / steady as f64,
+        events as f64 / steady as f64,
+        total - events,
+        (total - events) as f64 / epochs as f64
+    );
+    println!("  requests by method: {diff:?}");
+    let tm = m.timings();
+    println!(
+        "SQLite time per epoch block: {:.2} ms (over {} epoch blocks); per other block {:.3} ms",
+        tm.store_epoch.as_secs_f64() * 1e3 / tm.epochs.max(1) as f64,
+        tm.epochs,
+        tm.store_other.as_secs_f64() * 1e3 / (tm.blocks - tm.epochs).max(1) as f64
+    );
+    h.stop().await;
+}

@@ -1,0 +1,169 @@
+//! `vesting ingest` (follow finalized blocks into the store) and `vesting backfill --from`
+//! (catch up from a block with a progress bar, then follow), with the options bittensor
+//! operators know: `--netuid`, `--subtensor.network`, `--subtensor.chain_endpoint`, `--db`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::chain::endpoint;
+use crate::ingest::{Monitor, MonitorConfig, Progress, StartAt};
+use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine};
+
+/// Options shared by `ingest` and `backfill`.
+#[derive(Args, Debug, Clone)]
+pub struct ChainArgs {
+    /// The subnet to track.
+    #[arg(long)]
+    pub netuid: u16,
+    /// finney, test, local or archive (or a ws:// / wss:// URL).
+    #[arg(long = "subtensor.network", default_value = "finney")]
+    pub network: String,
+    /// A node's URL; overrides --subtensor.network.
+    #[arg(long = "subtensor.chain_endpoint")]
+    pub chain_endpoint: Option<String>,
+    /// The SQLite database.
+    #[arg(long, default_value = "vesting.db")]
+    pub db: PathBuf,
+    /// A policy component (.wasm); the built-in default policy otherwise.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Stop after this block instead of following forever.
+    #[arg(long)]
+    pub until: Option<u64>,
+    /// Events reads in flight while catching up.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// With an empty database, start at this block (default: the finalized head).
+    #[arg(long)]
+    pub from: Option<u64>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BackfillArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// First block to ingest (an archive endpoint is needed for old blocks).
+    #[arg(long)]
+    pub from: u64,
+    /// Stop at the finalized head instead of following.
+    #[arg(long)]
+    pub no_follow: bool,
+}
+
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    from: u64,
+}
+
+impl Progress for Bar {
+    fn range(&mut self, from: u64, to: u64) {
+        self.from = from;
+        self.started = Instant::now();
+        self.bar.set_length(to - from + 1);
+        self.bar.set_position(0);
+        self.bar.reset_eta();
+    }
+    fn block(&mut self, number: u64) {
+        self.bar.set_position(number + 1 - self.from);
+        self.bar.set_message(format!("#{number}"));
+    }
+    fn following(&mut self) {
+        let n = self.bar.position();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        self.bar.finish_with_message(format!(
+            "caught up: {n} blocks in {secs:.1} s ({:.0} blocks/s); following finalized blocks",
+            n as f64 / secs
+        ));
+    }
+}
+
+fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monitor> {
+    let url = endpoint::resolve(Some(&a.network), a.chain_endpoint.as_deref())?;
+    let engine = PolicyEngine::new(Limits::default(), None)?;
+    let wasm = match &a.policy {
+        Some(p) => std::fs::read(p).with_context(|| format!("reading policy {}", p.display()))?,
+        None => DEFAULT_POLICY_WASM.to_vec(),
+    };
+    let policy = engine.load(&wasm)?;
+    let mut cfg = MonitorConfig::new(url, a.netuid, &a.db);
+    cfg.start = start;
+    cfg.until = a.until;
+    cfg.follow = follow;
+    cfg.concurrency = a.concurrency;
+    Ok(Monitor::new(
+        cfg,
+        Arc::new(ArcSwap::new(policy)),
+        Vec::new(),
+    )?)
+}
+
+async fn drive(mut m: Monitor) -> anyhow::Result<bool> {
+    let stop = m.stop_handle();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.stop();
+        }
+    });
+    let r = m.run().await;
+    ctrl_c.abort();
+    r?;
+    eprintln!(
+        "stopped at block #{} ({} RPC requests, {} reconnects)",
+        m.last_block().map_or("-".into(), |b| b.to_string()),
+        m.stats().calls(),
+        m.reconnects()
+    );
+    Ok(true)
+}
+
+/// `vesting ingest`.
+pub fn run_ingest(a: IngestArgs) -> anyhow::Result<bool> {
+    let start = a.from.map_or(StartAt::Head, StartAt::Block);
+    let m = monitor(&a.chain, start, true)?;
+    super::runtime()?.block_on(drive(m))
+}
+
+/// `vesting backfill --from`.
+pub fn run_backfill(a: BackfillArgs) -> anyhow::Result<bool> {
+    let mut m = monitor(&a.chain, StartAt::Block(a.from), !a.no_follow)?;
+    if let Some(cp) = m.store().checkpoint()? {
+        if a.from > cp.block + 1 {
+            anyhow::bail!(
+                "the database ends at block #{} and --from is #{}: refusing to skip blocks #{}..#{} (use --from {} or a new --db)",
+                cp.block,
+                a.from,
+                cp.block + 1,
+                a.from - 1,
+                cp.block + 1
+            );
+        }
+        eprintln!(
+            "resuming after block #{} (already in {})",
+            cp.block,
+            a.chain.db.display()
+        );
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} blocks {per_sec} ETA {eta} {msg}",
+    )?);
+    m.set_progress(Box::new(Bar {
+        bar,
+        started: Instant::now(),
+        from: a.from,
+    }));
+    super::runtime()?.block_on(drive(m))
+}

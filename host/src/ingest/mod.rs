@@ -1,0 +1,43 @@
+//! The ingest: owns turning finalized blocks into stored history. A block's events become
+//! stake flows ([`classify`]); epoch blocks are detected exactly and attributed through the
+//! policy; every block is written with the checkpoint in one transaction ([`processor`]);
+//! [`monitor`] follows finalized heads (or backfills with pipelined requests), reconnects
+//! with backoff and resumes from the checkpoint.
+
+pub mod classify;
+pub mod monitor;
+pub mod processor;
+
+pub use monitor::{Monitor, MonitorConfig, Progress, StartAt, StopHandle, Timings};
+pub use processor::{Context, Tracker};
+
+use crate::chain::ChainError;
+use crate::policy::CallError;
+use crate::store::StoreError;
+
+/// Why ingesting stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("policy: {0}")]
+    Policy(#[from] CallError),
+    #[error("epoch detection: {0}")]
+    Epoch(String),
+    #[error("store content: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl IngestError {
+    /// Whether reconnecting and resuming can succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, IngestError::Chain(e) if e.is_transient())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,426 @@
+//! The monitor: follows finalized blocks into the store. On start (and after every
+//! reconnect) it resumes at checkpoint + 1, catches up with pipelined requests (block
+//! hashes in batches, `System.Events` reads in flight while earlier blocks are written),
+//! then follows the finalized-heads subscription, one events read per block. Transport
+//! errors reconnect with exponential backoff; nothing is ever skipped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use super::IngestError;
+use super::processor::{Context, Tracker, process};
+use crate::chain::{
+    ChainClient, ChainError, ChainMeta, Hash, RpcStats, header_hash, hex0x, parse_hash,
+};
+use crate::policy::{Param, Policy};
+use crate::store::Store;
+
+/// Where an empty store starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    /// At the finalized head when the monitor starts.
+    Head,
+    /// At this block (backfill).
+    Block(u64),
+}
+
+/// How to run a monitor.
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    pub url: String,
+    pub netuid: u16,
+    pub db: PathBuf,
+    pub start: StartAt,
+    /// Stop after this block (tests, benchmarks); None follows forever.
+    pub until: Option<u64>,
+    /// Stop at the finalized head instead of following.
+    pub follow: bool,
+    /// Events reads in flight during catch-up.
+    pub concurrency: usize,
+    /// Blocks per hash batch during catch-up.
+    pub chunk: u64,
+    /// Longest wait between reconnect attempts.
+    pub max_backoff: Duration,
+    /// Coldkeys to track besides the neurons' owners (nominators, holders of interest).
+    pub track_coldkeys: Vec<[u8; 32]>,
+}
+
+impl MonitorConfig {
+    pub fn new(url: impl Into<String>, netuid: u16, db: impl Into<PathBuf>) -> Self {
+        MonitorConfig {
+            url: url.into(),
+            netuid,
+            db: db.into(),
+            start: StartAt::Head,
+            until: None,
+            follow: true,
+            concurrency: 64,
+            chunk: 512,
+            max_backoff: Duration::from_secs(30),
+            track_coldkeys: Vec::new(),
+        }
+    }
+}
+
+/// Progress reports (the CLI's progress bar).
+pub trait Progress: Send {
+    /// Catching up from `from` to `to`.
+    fn range(&mut self, from: u64, to: u64);
+    /// A block was written.
+    fn block(&mut self, number: u64);
+    /// Catch-up done; following.
+    fn following(&mut self) {}
+}
+
+/// Where the time went (benchmarks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub blocks: u64,
+    pub epochs: u64,
+    /// SQLite time of epoch blocks / of other blocks.
+    pub store_epoch: Duration,
+    pub store_other: Duration,
+    /// Reads and policy calls of epoch blocks (processing before the write).
+    pub process_epoch: Duration,
+    pub process_other: Duration,
+}
+
+/// Follows the chain into the store.
+pub struct Monitor {
+    timings: Timings,
+    cfg: MonitorConfig,
+    ctx: Context,
+    store: Store,
+    tracker: Tracker,
+    stats: Arc<RpcStats>,
+    meta: Option<Arc<ChainMeta>>,
+    refresh_meta: bool,
+    last: Option<(u64, Hash)>,
+    progress: Option<Box<dyn Progress>>,
+    stop: watch::Receiver<bool>,
+    stop_tx: Arc<watch::Sender<bool>>,
+    reconnects: u64,
+}
+
+/// Stops a running monitor after the block it is writing.
+#[derive(Clone)]
+pub struct StopHandle(Arc<watch::Sender<bool>>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Monitor {
+    /// Opens the store and checks the parameters with the policy (defaults filled in).
+    pub fn new(
+        cfg: MonitorConfig,
+        policy: Arc<ArcSwap<Policy>>,
+        params: Vec<Param>,
+    ) -> Result<Self, IngestError> {
+        let store = Store::open(&cfg.db)?;
+        let params = policy.load().resolve_params(&params)?;
+        let tracker = Tracker::load(&store, cfg.netuid)?;
+        if let Some(n) = store.meta("netuid")?
+            && n != cfg.netuid.to_string()
+        {
+            return Err(IngestError::Config(format!(
+                "database {} tracks netuid {n}, not {}; use another --db",
+                cfg.db.display(),
+                cfg.netuid
+            )));
+        }
+        let last = match store.checkpoint()? {
+            Some(cp) => Some((cp.block, parse_hash(&cp.hash)?)),
+            None => None,
+        };
+        let (stop_tx, stop) = watch::channel(false);
+        Ok(Monitor {
+            ctx: Context {
+                netuid: cfg.netuid,
+                policy,
+                params,
+                extra_coldkeys: cfg.track_coldkeys.clone(),
+            },
+            cfg,
+            store,
+            tracker,
+            stats: RpcStats::new(),
+            meta: None,
+            refresh_meta: false,
+            last,
+            progress: None,
+            stop,
+            stop_tx: Arc::new(stop_tx),
+            reconnects: 0,
+            timings: Timings::default(),
+        })
+    }
+
+    /// Requests counted across reconnects.
+    pub fn stats(&self) -> Arc<RpcStats> {
+        self.stats.clone()
+    }
+
+    pub fn set_progress(&mut self, p: Box<dyn Progress>) {
+        self.progress = Some(p);
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stop_tx.clone())
+    }
+
+    /// The last written block.
+    pub fn last_block(&self) -> Option<u64> {
+        self.last.map(|l| l.0)
+    }
+
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+
+    /// Times the connection was re-established.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn done(&self) -> bool {
+        *self.stop.borrow()
+            || matches!((self.cfg.until, self.last), (Some(u), Some((n, _))) if n >= u)
+    }
+
+    /// Runs until `until`, a stop request, or a permanent error; reconnects on transport errors.
+    pub async fn run(&mut self) -> Result<(), IngestError> {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let before = self.last;
+            match self.session().await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() => {
+                    if self.last != before {
+                        backoff = Duration::from_millis(100);
+                    }
+                    tracing::warn!("{e}; reconnecting in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.cfg.max_backoff);
+                    self.reconnects += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs on a tokio task; the result when it stops.
+    pub fn spawn(
+        mut self,
+    ) -> (
+        StopHandle,
+        tokio::task::JoinHandle<(Self, Result<(), IngestError>)>,
+    ) {
+        let h = self.stop_handle();
+        (
+            h,
+            tokio::spawn(async move {
+                let r = self.run().await;
+                (self, r)
+            }),
+        )
+    }
+
+    async fn session(&mut self) -> Result<(), IngestError> {
+        if self.done() {
+            return Ok(());
+        }
+        let client = ChainClient::connect(&self.cfg.url, self.stats.clone()).await?;
+        self.store
+            .bind(&hex0x(&client.genesis()), self.cfg.netuid)?;
+        self.meta = None;
+        loop {
+            let (head, _) = client.finalized_head().await?;
+            let next = match self.last {
+                Some((n, _)) => n + 1,
+                None => match self.cfg.start {
+                    StartAt::Head => head,
+                    StartAt::Block(b) => b,
+                },
+            };
+            if next == 0 {
+                return Err(IngestError::Config(
+                    "cannot start at block 0 (it has no parent state); start at 1 or later".into(),
+                ));
+            }
+            let target = self.cfg.until.map_or(head, |u| u.min(head));
+            if next <= target {
+                if let Some(p) = self.progress.as_mut() {
+                    p.range(next, target);
+                }
+                self.catch_up(&client, next, target).await?;
+            }
+            if self.done() {
+                return Ok(());
+            }
+            if !self.cfg.follow {
+                return Ok(());
+            }
+            if next > target || target == head {
+                break;
+            }
+        }
+        if let Some(p) = self.progress.as_mut() {
+            p.following();
+        }
+        let mut sub = client.subscribe_finalized().await?;
+        loop {
+            if self.done() {
+                return Ok(());
+            }
+            let mut stop = self.stop.clone();
+            let item = tokio::select! {
+                h = sub.next() => h,
+                _ = stop.changed() => return Ok(()),
+            };
+            let header = match item {
+                None => {
+                    return Err(ChainError::Connection {
+                        url: self.cfg.url.clone(),
+                        message: "the finalized-heads subscription ended".into(),
+                    }
+                    .into());
+                }
+                Some(Err(e)) => {
+                    return Err(crate::chain::rpc::classify(
+                        &self.cfg.url,
+                        "chain_finalizedHead",
+                        e,
+                    )
+                    .into());
+                }
+                Some(Ok(h)) => h,
+            };
+            let n = header.number;
+            let Some((cp, cp_hash)) = self.last else {
+                self.catch_up(
+                    &client,
+                    match self.cfg.start {
+                        StartAt::Block(b) => b,
+                        StartAt::Head => n,
+                    },
+                    n,
+                )
+                .await?;
+                continue;
+            };
+            if n <= cp {
+                continue;
+            }
+            let target = self.cfg.until.map_or(n, |u| u.min(n));
+            if n == cp + 1 && header.parent_hash.0 == cp_hash && target == n {
+                let hash = header_hash(&header);
+                let ev = client.events(n, &hash).await?;
+                self.apply(&client, n, hash, &ev).await?;
+            } else {
+                self.catch_up(&client, cp + 1, target).await?;
+            }
+        }
+    }
+
+    /// Processes `from..=to` in order, with events reads pipelined.
+    async fn catch_up(
+        &mut self,
+        client: &ChainClient,
+        from: u64,
+        to: u64,
+    ) -> Result<(), IngestError> {
+        let mut n = from;
+        while n <= to {
+            if *self.stop.borrow() {
+                return Ok(());
+            }
+            let end = (n + self.cfg.chunk - 1).min(to);
+            let hashes = client.block_hashes(n, end).await?;
+            let mut blocks = vec![];
+            for (i, h) in hashes.into_iter().enumerate() {
+                let num = n + i as u64;
+                blocks.push((num, h.ok_or(ChainError::UnknownBlock(num))?));
+            }
+            let c = client.clone();
+            let mut stream = futures::stream::iter(blocks)
+                .map(move |(num, h)| {
+                    let c = c.clone();
+                    async move { c.events(num, &h).await.map(|ev| (num, h, ev)) }
+                })
+                .buffered(self.cfg.concurrency.max(1));
+            while let Some(item) = stream.next().await {
+                let (num, h, ev) = item?;
+                self.apply(client, num, h, &ev).await?;
+                if *self.stop.borrow() {
+                    return Ok(());
+                }
+            }
+            n = end + 1;
+        }
+        Ok(())
+    }
+
+    async fn apply(
+        &mut self,
+        client: &ChainClient,
+        number: u64,
+        hash: Hash,
+        events: &[u8],
+    ) -> Result<(), IngestError> {
+        if self.meta.is_none() || self.refresh_meta {
+            self.meta = Some(Arc::new(client.metadata(number, &hash).await?));
+            self.refresh_meta = false;
+        }
+        let meta = self.meta.clone().expect("metadata was just set");
+        let parent = match self.last {
+            Some((n, h)) if n + 1 == number => Some(h),
+            _ => None,
+        };
+        let t0 = std::time::Instant::now();
+        let (rec, tracker, code_updated) = process(
+            client,
+            &meta,
+            &self.ctx,
+            &self.tracker,
+            number,
+            hash,
+            parent,
+            events,
+        )
+        .await?;
+        let t1 = std::time::Instant::now();
+        self.store.apply_block(&rec)?;
+        let t2 = std::time::Instant::now();
+        let t = &mut self.timings;
+        t.blocks += 1;
+        if rec.attributions.is_empty() && rec.epochs.is_empty() {
+            t.process_other += t1 - t0;
+            t.store_other += t2 - t1;
+        } else {
+            t.epochs += 1;
+            t.process_epoch += t1 - t0;
+            t.store_epoch += t2 - t1;
+        }
+        self.tracker = tracker;
+        self.last = Some((number, hash));
+        if code_updated {
+            self.refresh_meta = true;
+        }
+        if let Some(p) = self.progress.as_mut() {
+            p.block(number);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,535 @@
+//! Processes one finalized block into a [`BlockRecord`]: classifies its events, detects
+//! the tracked subnet's epoch (events, with storage as the cross-check), reads positions
+//! at b-1 and b at epoch blocks, calls the policy (attribute -> ledger step -> holdings ->
+//! multipliers) and, between epochs, steps the ledgers of holders whose stake moved.
+//! State it needs across blocks ([`Tracker`]) is rebuilt from the store on start and only
+//! replaced after the block's transaction commits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use super::IngestError;
+use super::classify::{Classified, classify};
+use crate::chain::positions::{self, At, EpochState};
+use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
+use crate::policy::{
+    AttributionInput, Earning, Flow, FlowKind, HolderLedger, HoldingsInput, LedgerInput, Miner,
+    MultipliersInput, Param, Policy, Position,
+};
+use crate::store::{
+    BlockRecord, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen, RegistrationSeen,
+    SnapshotPhase, SnapshotRow, Store,
+};
+
+/// What the processor keeps between blocks (a mirror of the store).
+#[derive(Debug, Clone, Default)]
+pub struct Tracker {
+    pub ledgers: BTreeMap<String, HolderLedger>,
+    /// Tracked coldkeys: SS58 -> bytes.
+    pub tracked: BTreeMap<String, Account>,
+    /// uid -> hotkey of the subnet's neurons.
+    pub neurons: BTreeMap<u16, Account>,
+    /// hotkey -> owner coldkey.
+    pub owners: BTreeMap<Account, Account>,
+    pub last_epoch_index: Option<u64>,
+    pub pending_deferral: Option<u64>,
+    pub started: bool,
+}
+
+fn parse_account(s: &str) -> Result<Account, IngestError> {
+    use std::str::FromStr;
+    subxt::utils::AccountId32::from_str(s)
+        .map(|a| a.0)
+        .map_err(|e| IngestError::Corrupt(format!("account {s:?} in the store is not SS58: {e}")))
+}
+
+impl Tracker {
+    /// Rebuilds the tracker from the store.
+    pub fn load(store: &Store, netuid: u16) -> Result<Self, IngestError> {
+        let mut t = Tracker {
+            started: store.checkpoint()?.is_some(),
+            ..Default::default()
+        };
+        for l in store.ledgers()? {
+            t.ledgers.insert(l.holder.clone(), l);
+        }
+        for c in store.tracked_coldkeys()? {
+            let a = parse_account(&c)?;
+            t.tracked.insert(c, a);
+        }
+        for (uid, h) in store.registrations(netuid)? {
+            t.neurons.insert(uid, parse_account(&h)?);
+        }
+        for (h, c) in store.owners()? {
+            t.owners.insert(parse_account(&h)?, parse_account(&c)?);
+        }
+        t.last_epoch_index = store.last_epoch(netuid)?.and_then(|e| e.epoch_index);
+        t.pending_deferral = store.pending_deferral(netuid)?.and_then(|e| e.deferred_to);
+        Ok(t)
+    }
+}
+
+/// Everything the processor needs that does not change per block.
+pub struct Context {
+    pub netuid: u16,
+    pub policy: Arc<ArcSwap<Policy>>,
+    pub params: Vec<Param>,
+    /// Coldkeys tracked from the first block besides the neurons' owners.
+    pub extra_coldkeys: Vec<Account>,
+}
+
+fn is_manual(k: FlowKind) -> bool {
+    !matches!(
+        k,
+        FlowKind::Incentive | FlowKind::AutoStaked | FlowKind::Dividend | FlowKind::RootClaimed
+    )
+}
+
+fn position_list(netuid: u16, m: &BTreeMap<(Account, Account), u64>) -> Vec<Position> {
+    m.iter()
+        .filter(|(_, a)| **a > 0)
+        .map(|((h, c), a)| Position {
+            hotkey: ss58(h),
+            coldkey: ss58(c),
+            netuid,
+            alpha: *a,
+        })
+        .collect()
+}
+
+fn snapshots(
+    epoch_block: u64,
+    phase: SnapshotPhase,
+    at: u64,
+    netuid: u16,
+    m: &BTreeMap<(Account, Account), u64>,
+) -> Vec<SnapshotRow> {
+    m.iter()
+        .filter(|(_, a)| **a > 0)
+        .map(|((h, c), a)| SnapshotRow {
+            epoch_block,
+            phase,
+            at_block: at,
+            hotkey: ss58(h),
+            coldkey: ss58(c),
+            netuid,
+            alpha: *a,
+        })
+        .collect()
+}
+
+/// Reads positions of `coldkeys` on the subnet at both blocks (hotkeys from both blocks).
+async fn read_positions(
+    c: &ChainClient,
+    meta: &ChainMeta,
+    netuid: u16,
+    coldkeys: &BTreeSet<Account>,
+    blocks: &[At],
+) -> Result<Vec<BTreeMap<(Account, Account), u64>>, IngestError> {
+    let mut pairs = BTreeSet::new();
+    for at in blocks {
+        for (ck, hks) in positions::hotkeys_of(c, meta, coldkeys, *at).await? {
+            pairs.extend(hks.into_iter().map(|h| (h, ck)));
+        }
+    }
+    let mut out = vec![];
+    for at in blocks {
+        out.push(positions::positions(c, meta, netuid, &pairs, *at).await?);
+    }
+    Ok(out)
+}
+
+/// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
+/// tracker after it.
+pub async fn process(
+    c: &ChainClient,
+    meta: &ChainMeta,
+    ctx: &Context,
+    tracker: &Tracker,
+    number: u64,
+    hash: Hash,
+    parent: Option<Hash>,
+    events_raw: &[u8],
+) -> Result<(BlockRecord, Tracker, bool), IngestError> {
+    let netuid = ctx.netuid;
+    let decoded = events::decode(meta, events_raw)?;
+    let Classified {
+        mut flows,
+        epoch,
+        registrations,
+        code_updated,
+    } = classify(number, netuid, &decoded.records);
+    let mut t = tracker.clone();
+    let mut rec = BlockRecord {
+        number,
+        hash: hex0x(&hash),
+        events: decoded.total,
+        ..Default::default()
+    };
+    let prev_hash = match parent {
+        Some(p) => Some(p),
+        None if number > 0 => c
+            .block_hashes(number - 1, number - 1)
+            .await?
+            .pop()
+            .flatten(),
+        None => None,
+    };
+    // b-1 (epoch blocks, registrations and the first block read state there).
+    let prev = |what: &str| -> Result<At, IngestError> {
+        prev_hash
+            .map(|h| At {
+                number: number - 1,
+                hash: h,
+            })
+            .ok_or_else(|| {
+                IngestError::Epoch(format!("block #{number}: no parent block for {what}"))
+            })
+    };
+    let now = At { number, hash };
+    let mut seeds: Vec<Flow> = vec![];
+    let mut new_coldkeys: BTreeSet<Account> = BTreeSet::new();
+
+    // First block: who is tracked, and their stake before tracking began (manual tranches).
+    if !t.started {
+        let at = prev("reading the starting state")?;
+        let (neurons, _) = positions::neurons(c, meta, netuid, at).await?;
+        let hks: BTreeSet<Account> = neurons.values().copied().collect();
+        let owners = positions::owners(c, meta, &hks, at).await?;
+        for (uid, h) in &neurons {
+            rec.registrations.push(RegistrationSeen {
+                netuid,
+                uid: *uid,
+                hotkey: ss58(h),
+                block: at.number,
+            });
+        }
+        for (h, ck) in &owners {
+            rec.owners.push(OwnerSeen {
+                hotkey: ss58(h),
+                coldkey: ss58(ck),
+                block: at.number,
+            });
+            new_coldkeys.insert(*ck);
+        }
+        new_coldkeys.extend(ctx.extra_coldkeys.iter().copied());
+        t.neurons = neurons;
+        t.owners = owners;
+        t.started = true;
+    }
+    // Registrations in this block: the new hotkey's owner becomes tracked.
+    if !registrations.is_empty() {
+        let hks: BTreeSet<Account> = registrations.iter().map(|(_, h)| *h).collect();
+        let owners = positions::owners(c, meta, &hks, now).await?;
+        for (uid, h) in &registrations {
+            rec.registrations.push(RegistrationSeen {
+                netuid,
+                uid: *uid,
+                hotkey: ss58(h),
+                block: number,
+            });
+            t.neurons.insert(*uid, *h);
+            if let Some(ck) = owners.get(h) {
+                rec.owners.push(OwnerSeen {
+                    hotkey: ss58(h),
+                    coldkey: ss58(ck),
+                    block: number,
+                });
+                t.owners.insert(*h, *ck);
+                if !t.tracked.contains_key(&ss58(ck)) {
+                    new_coldkeys.insert(*ck);
+                }
+            }
+        }
+    }
+    new_coldkeys.retain(|ck| !t.tracked.contains_key(&ss58(ck)));
+    if !new_coldkeys.is_empty() {
+        let at = prev("seeding new coldkeys")?;
+        let pos = read_positions(c, meta, netuid, &new_coldkeys, &[at])
+            .await?
+            .remove(0);
+        rec.snapshots.extend(snapshots(
+            number,
+            SnapshotPhase::Seed,
+            at.number,
+            netuid,
+            &pos,
+        ));
+        for (i, ((h, ck), a)) in pos.iter().filter(|(_, a)| **a > 0).enumerate() {
+            seeds.push(Flow {
+                block: at.number,
+                extrinsic: None,
+                event_index: u32::MAX - i as u32,
+                kind: FlowKind::Added,
+                hotkey: ss58(h),
+                coldkey: ss58(ck),
+                netuid,
+                alpha: *a,
+                counterparty: None,
+            });
+        }
+        for ck in &new_coldkeys {
+            rec.new_tracked.push(ss58(ck));
+            t.tracked.insert(ss58(ck), *ck);
+        }
+    }
+
+    // Epoch detection: events first, storage as the cross-check.
+    if let Some(to) = t.pending_deferral
+        && to == number
+        && !epoch.any()
+    {
+        return Err(IngestError::Epoch(format!(
+            "subnet {netuid}'s epoch was deferred to block #{number}, but that block has no epoch event: refusing to miss an epoch"
+        )));
+    }
+    let mut attributed = None;
+    if epoch.run.is_some() || epoch.skipped {
+        let pre = prev("reading the epoch's pre-state")?;
+        let (neurons_pre, st_pre) = positions::neurons(c, meta, netuid, pre).await?;
+        let st = positions::epoch_state(c, meta, netuid, now).await?;
+        let rule = check_epoch(netuid, number, &st_pre, &st, t.last_epoch_index)?;
+        rec.epochs.push(EpochRecord {
+            netuid,
+            block: number,
+            status: if epoch.run.is_some() {
+                EpochStatus::Run
+            } else {
+                EpochStatus::Skipped
+            },
+            epoch_index: st.epoch_index,
+            tempo: Some(st.tempo),
+            rule,
+            deferred_to: None,
+        });
+        t.last_epoch_index = st.epoch_index;
+        t.pending_deferral = None;
+        if let Some((event_index, emissions)) = &epoch.run {
+            // Incentive by uid -> hotkey at b-1 -> owner coldkey.
+            let hks: BTreeSet<Account> = neurons_pre.values().copied().collect();
+            let owners_pre = positions::owners(c, meta, &hks, pre).await?;
+            let mut extra = vec![];
+            for (uid, alpha) in emissions.iter().enumerate() {
+                if *alpha == 0 {
+                    continue;
+                }
+                let Some(h) = neurons_pre.get(&(uid as u16)) else {
+                    return Err(IngestError::Epoch(format!(
+                        "block #{number}: incentive for uid {uid} of subnet {netuid}, which has no hotkey at #{}",
+                        pre.number
+                    )));
+                };
+                extra.push(Flow {
+                    block: number,
+                    extrinsic: None,
+                    event_index: *event_index,
+                    kind: FlowKind::Incentive,
+                    hotkey: ss58(h),
+                    coldkey: owners_pre.get(h).map(ss58).unwrap_or_default(),
+                    netuid,
+                    alpha: *alpha,
+                    counterparty: None,
+                });
+            }
+            let divs = positions::dividends(c, meta, netuid, &hks, now).await?;
+            for (h, d) in &divs {
+                extra.push(Flow {
+                    block: number,
+                    extrinsic: None,
+                    event_index: *event_index,
+                    kind: FlowKind::Dividend,
+                    hotkey: ss58(h),
+                    coldkey: String::new(),
+                    netuid,
+                    alpha: *d,
+                    counterparty: None,
+                });
+            }
+            // Keep block order: the epoch's flows come at its event's place.
+            flows.extend(extra);
+            flows.sort_by_key(|f| f.event_index);
+            let coldkeys: BTreeSet<Account> = t.tracked.values().copied().collect();
+            let mut both = read_positions(c, meta, netuid, &coldkeys, &[pre, now]).await?;
+            let after = both.pop().unwrap_or_default();
+            let before = both.pop().unwrap_or_default();
+            rec.snapshots.extend(snapshots(
+                number,
+                SnapshotPhase::Pre,
+                pre.number,
+                netuid,
+                &before,
+            ));
+            rec.snapshots.extend(snapshots(
+                number,
+                SnapshotPhase::Post,
+                number,
+                netuid,
+                &after,
+            ));
+            let policy = ctx.policy.load();
+            let out = policy.attribute(
+                &ctx.params,
+                &AttributionInput {
+                    netuid,
+                    before_block: pre.number,
+                    after_block: number,
+                    before: position_list(netuid, &before),
+                    after: position_list(netuid, &after),
+                    flows: flows.clone(),
+                },
+            )?;
+            attributed = Some(out);
+        }
+    } else if let Some(to) = epoch.deferred_to {
+        rec.epochs.push(EpochRecord {
+            netuid,
+            block: number,
+            status: EpochStatus::Deferred,
+            epoch_index: None,
+            tempo: None,
+            rule: "deferred".into(),
+            deferred_to: Some(to),
+        });
+        t.pending_deferral = Some(to);
+    }
+
+    // The ledger: earnings at epochs, manual flows of tracked holders every block.
+    let tracked_names: BTreeSet<&String> = t.tracked.keys().collect();
+    let manual: Vec<Flow> = flows
+        .iter()
+        .filter(|f| is_manual(f.kind) && tracked_names.contains(&f.coldkey))
+        .cloned()
+        .collect();
+    let earnings: Vec<Earning> = attributed
+        .iter()
+        .flatten()
+        .filter(|a| a.earned > 0 && tracked_names.contains(&a.coldkey))
+        .map(|a| Earning {
+            hotkey: a.hotkey.clone(),
+            coldkey: a.coldkey.clone(),
+            block: number,
+            alpha: a.earned,
+        })
+        .collect();
+    let is_epoch = attributed.is_some();
+    let neurons_changed = !rec.registrations.is_empty();
+    if is_epoch || !manual.is_empty() || !seeds.is_empty() || neurons_changed {
+        let policy = ctx.policy.load();
+        let mut step_flows = seeds;
+        step_flows.extend(manual);
+        let holders: BTreeSet<String> = step_flows
+            .iter()
+            .map(|f| f.coldkey.clone())
+            .chain(earnings.iter().map(|e| e.coldkey.clone()))
+            .collect();
+        let given: Vec<HolderLedger> = t
+            .ledgers
+            .values()
+            .filter(|l| is_epoch || holders.contains(&l.holder))
+            .cloned()
+            .collect();
+        let mut step = LedgerStepRecord {
+            block: number,
+            ..Default::default()
+        };
+        if is_epoch || !step_flows.is_empty() || !earnings.is_empty() {
+            let out = policy.ledger_step(
+                &ctx.params,
+                &LedgerInput {
+                    netuid,
+                    block: number,
+                    ledgers: given,
+                    earnings,
+                    flows: step_flows,
+                },
+            )?;
+            for l in &out.ledgers {
+                t.ledgers.insert(l.holder.clone(), l.clone());
+            }
+            step.ledgers = out.ledgers;
+            step.releases = out.releases;
+            step.consumptions = out.consumptions;
+        }
+        step.holdings = policy.holdings(
+            &ctx.params,
+            &HoldingsInput {
+                block: number,
+                ledgers: t.ledgers.values().cloned().collect(),
+            },
+        )?;
+        let miners: Vec<Miner> = t
+            .neurons
+            .iter()
+            .map(|(uid, h)| Miner {
+                uid: *uid,
+                hotkey: ss58(h),
+                coldkey: t.owners.get(h).map(ss58).unwrap_or_default(),
+            })
+            .collect();
+        step.multipliers = policy.multipliers(
+            &ctx.params,
+            &MultipliersInput {
+                block: number,
+                holdings: step.holdings.clone(),
+                miners,
+            },
+        )?;
+        rec.step = Some(step);
+    }
+    rec.attributions = attributed.unwrap_or_default();
+    rec.flows = flows;
+    Ok((rec, t, code_updated))
+}
+
+/// Cross-checks an epoch run or skip at `b` against storage; returns the rule it matches.
+pub fn check_epoch(
+    netuid: u16,
+    b: u64,
+    pre: &EpochState,
+    post: &EpochState,
+    last_index: Option<u64>,
+) -> Result<String, IngestError> {
+    let legacy = pre.tempo > 0 && (b + netuid as u64 + 1).is_multiple_of(pre.tempo + 1);
+    match (pre.epoch_index, post.epoch_index, post.last_epoch_block) {
+        (Some(i0), Some(i1), Some(leb)) => {
+            if leb != b {
+                return Err(IngestError::Epoch(format!(
+                    "block #{b}: the events say subnet {netuid}'s epoch ran, but LastEpochBlock is {leb}"
+                )));
+            }
+            if i1 != i0 + 1 {
+                return Err(IngestError::Epoch(format!(
+                    "block #{b}: SubnetEpochIndex went from {i0} to {i1}, expected one epoch"
+                )));
+            }
+            if let Some(last) = last_index
+                && last != i0
+            {
+                return Err(IngestError::Epoch(format!(
+                    "block #{b}: SubnetEpochIndex before it is {i0}, but the last epoch recorded had {last}: an epoch was missed"
+                )));
+            }
+            let dynamic = pre
+                .last_epoch_block
+                .is_some_and(|l| b.saturating_sub(l) >= pre.tempo);
+            Ok(if dynamic || !legacy {
+                "dynamic"
+            } else {
+                "legacy"
+            }
+            .to_string())
+        }
+        _ if legacy => Ok("legacy".to_string()),
+        _ => Err(IngestError::Epoch(format!(
+            "block #{b}: the events say subnet {netuid}'s epoch ran, but neither dynamic-tempo storage nor the legacy rule (tempo {}) agree",
+            pre.tempo
+        ))),
+    }
+}
+
+/// The legacy rule: whether block `b` runs subnet `netuid`'s epoch with `tempo`.
+pub fn legacy_epoch(b: u64, netuid: u16, tempo: u64) -> bool {
+    tempo > 0 && (b + netuid as u64 + 1).is_multiple_of(tempo + 1)
+}

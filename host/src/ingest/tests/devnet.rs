@@ -1,0 +1,389 @@
+//! End to end against the devnet over JSON-RPC: the attribution scenario's every epoch
+//! matches the devnet's ground truth to the rao; connections cut mid-stream by a loopback
+//! proxy leave no gap and no double count.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use serde_json::{Value as Json, json};
+use subxt::rpcs::rpc_params;
+use tokio::net::{TcpListener, TcpStream};
+use vesting_devnet::{DevnetConfig, DevnetHandle, Pruning, Scenario, named_account, start};
+
+use crate::chain::{ChainClient, RpcStats, ss58};
+use crate::ingest::{Monitor, MonitorConfig, StartAt};
+use crate::policy::{DEFAULT_POLICY_WASM, Limits, Policy, PolicyEngine};
+use crate::store::Store;
+
+pub(crate) fn policy() -> Arc<ArcSwap<Policy>> {
+    let p = PolicyEngine::new(Limits::default(), None)
+        .unwrap()
+        .load(DEFAULT_POLICY_WASM)
+        .unwrap();
+    Arc::new(ArcSwap::new(p))
+}
+
+pub(crate) async fn devnet(scenario: &str) -> DevnetHandle {
+    let mut cfg = DevnetConfig::new(Scenario::builtin(scenario).unwrap());
+    cfg.pruning = Pruning::Archive;
+    start(cfg).await.unwrap()
+}
+
+fn tmp_db(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "vesting-ingest-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("v.db")
+}
+
+fn hex_to_ss58(s: &str) -> String {
+    let b: [u8; 32] = hex::decode(s.trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    ss58(&b)
+}
+
+async fn ingest(
+    url: &str,
+    netuid: u16,
+    until: u64,
+    db: &std::path::Path,
+    extra: &[&str],
+) -> Monitor {
+    let mut cfg = MonitorConfig::new(url, netuid, db);
+    cfg.start = StartAt::Block(1);
+    cfg.until = Some(until);
+    cfg.track_coldkeys = extra.iter().map(|n| named_account(n)).collect();
+    let mut m = Monitor::new(cfg, policy(), vec![]).unwrap();
+    m.run().await.unwrap();
+    m
+}
+
+/// (block, hotkey, coldkey) -> kind -> summed amount, from `devnet_groundTruth` over RPC.
+async fn ground_truth(
+    url: &str,
+    netuid: u16,
+    to: u64,
+) -> BTreeMap<(u64, String, String), BTreeMap<String, i64>> {
+    let c = ChainClient::connect(url, RpcStats::new()).await.unwrap();
+    let gt: Json = c
+        .rpc()
+        .request(
+            "devnet_groundTruth",
+            rpc_params![json!({"from": 1, "to": to, "netuid": netuid})],
+        )
+        .await
+        .unwrap();
+    let mut out: BTreeMap<_, BTreeMap<String, i64>> = BTreeMap::new();
+    for e in gt["entries"].as_array().unwrap() {
+        let key = (
+            e["block"].as_u64().unwrap(),
+            hex_to_ss58(e["hotkey"].as_str().unwrap()),
+            hex_to_ss58(e["coldkey"].as_str().unwrap()),
+        );
+        *out.entry(key)
+            .or_default()
+            .entry(e["kind"].as_str().unwrap().to_string())
+            .or_default() += e["amount"].as_i64().unwrap();
+    }
+    out
+}
+
+fn check_against_truth(
+    store: &Store,
+    netuid: u16,
+    truth: &BTreeMap<(u64, String, String), BTreeMap<String, i64>>,
+) -> usize {
+    let tracked = store.tracked_coldkeys().unwrap();
+    let runs: Vec<u64> = store
+        .epochs(netuid)
+        .unwrap()
+        .iter()
+        .filter(|e| e.status == "run")
+        .map(|e| e.block)
+        .collect();
+    assert!(!runs.is_empty());
+    let mut checked = 0;
+    for b in &runs {
+        let changes = store.changes_at(*b).unwrap();
+        let by_pos: BTreeMap<(String, String), _> = changes
+            .iter()
+            .map(|c| ((c.hotkey.clone(), c.coldkey.clone()), c))
+            .collect();
+        // Every tracked position the truth says earned at this epoch has an attribution.
+        for ((tb, hk, ck), kinds) in
+            truth.range((*b, String::new(), String::new())..(*b + 1, String::new(), String::new()))
+        {
+            assert_eq!(*tb, *b);
+            if !tracked.contains(ck) {
+                continue;
+            }
+            let emission = kinds.get("emission").copied().unwrap_or(0);
+            let c = by_pos.get(&(hk.clone(), ck.clone()));
+            if emission != 0 {
+                let c = c.unwrap_or_else(|| {
+                    panic!("epoch {b}: no attribution for ({hk}, {ck}) which earned {emission}")
+                });
+                assert_eq!(
+                    c.earned as i64, emission,
+                    "epoch {b}: earned of ({hk}, {ck})"
+                );
+                checked += 1;
+            }
+            if let Some(c) = c {
+                // The change is what the truth says, and the residue is what its residue
+                // sources (root claims, rounding outside emission) explain.
+                let total: i64 = kinds.values().sum();
+                assert_eq!(
+                    c.after as i64 - c.before as i64,
+                    total,
+                    "epoch {b}: change of ({hk}, {ck})"
+                );
+                let sources = kinds.get("root_claim").copied().unwrap_or(0)
+                    + kinds.get("rounding").copied().unwrap_or(0);
+                assert_eq!(
+                    c.residue, sources,
+                    "epoch {b}: residue of ({hk}, {ck}) vs {kinds:?}"
+                );
+            }
+        }
+        for c in &changes {
+            if c.earned > 0 {
+                let e = truth
+                    .get(&(*b, c.hotkey.clone(), c.coldkey.clone()))
+                    .and_then(|k| k.get("emission"))
+                    .copied();
+                assert_eq!(
+                    e,
+                    Some(c.earned as i64),
+                    "epoch {b}: ({}, {}) earned without emission",
+                    c.hotkey,
+                    c.coldkey
+                );
+            }
+            if c.residue != 0 {
+                let k = truth
+                    .get(&(*b, c.hotkey.clone(), c.coldkey.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                assert!(
+                    k.contains_key("root_claim") || k.contains_key("rounding"),
+                    "epoch {b}: residue {} unexplained: {k:?}",
+                    c.residue
+                );
+            }
+        }
+    }
+    checked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attribution_scenario_matches_ground_truth_to_the_rao() {
+    let h = devnet("attribution").await;
+    h.advance(64).unwrap();
+    let until = h.chain().read().unwrap().finalized_number();
+    let url = h.ws_url();
+    for netuid in [1u16, 2] {
+        let db = tmp_db(&format!("truth{netuid}"));
+        let m = ingest(&url, netuid, until, &db, &["bob", "erin"]).await;
+        let store = m.store();
+        let truth = ground_truth(&url, netuid, until).await;
+        let checked = check_against_truth(store, netuid, &truth);
+        assert!(
+            checked >= 5,
+            "netuid {netuid}: only {checked} earned positions checked"
+        );
+        // No gap: every block from 1 to `until` exactly once.
+        let blocks = store.dump_table("blocks").unwrap();
+        assert_eq!(blocks.len() as u64, until);
+        let epochs = store.epochs(netuid).unwrap();
+        let has = |b: u64, s: &str| epochs.iter().any(|e| e.block == b && e.status == s);
+        if netuid == 1 {
+            // Legacy rule at 9, dynamic at 19, skipped at 29, paid at 39.
+            assert!(
+                epochs.iter().any(|e| e.block == 9 && e.rule == "legacy"),
+                "{epochs:?}"
+            );
+            assert!(
+                has(19, "run") && has(29, "skipped") && has(39, "run"),
+                "{epochs:?}"
+            );
+            let kinds: std::collections::BTreeSet<String> = store
+                .dump_table("stake_flows")
+                .unwrap()
+                .iter()
+                .map(|r| r.split('|').nth(5).unwrap().to_string())
+                .collect();
+            for k in [
+                "'added'",
+                "'removed'",
+                "'moved-in'",
+                "'moved-out'",
+                "'swapped-out'",
+                "'alpha-fee'",
+                "'recycled'",
+                "'burned'",
+                "'incentive'",
+                "'auto-staked'",
+                "'dividend'",
+                "'root-claimed'",
+            ] {
+                assert!(kinds.contains(k), "no {k} flow on netuid 1: {kinds:?}");
+            }
+            // The reorg abandoned bob's add_stake at 44: finalized history never has it.
+            let bob = ss58(&named_account("bob"));
+            assert!(
+                !store
+                    .flows(44, 45)
+                    .unwrap()
+                    .iter()
+                    .any(|f| f.flow.coldkey == bob && f.flow.alpha > 0)
+            );
+            // uid 2 re-registered at 33: the old range is closed, history kept.
+            let regs = store.dump_table("uid_registrations").unwrap();
+            let carol = ss58(&named_account("carol-m"));
+            let dave = ss58(&named_account("dave-new"));
+            assert!(
+                regs.iter()
+                    .any(|r| r.contains(&carol) && r.ends_with("|33")),
+                "{regs:?}"
+            );
+            assert!(
+                regs.iter()
+                    .any(|r| r.contains(&dave) && r.contains("|33|NULL")),
+                "{regs:?}"
+            );
+            // Legacy Alpha entries are read: erin's never-migrated position is in every snapshot.
+            let erin = ss58(&named_account("erin"));
+            let snaps = store.dump_table("stake_snapshots").unwrap();
+            assert!(
+                snaps
+                    .iter()
+                    .any(|r| r.contains(&erin) && r.starts_with("39|'post'")),
+                "erin's legacy position missing"
+            );
+            assert!(!store.latest_multipliers().unwrap().is_empty());
+        } else {
+            assert!(has(19, "deferred") && has(20, "run"), "{epochs:?}");
+            let kinds: Vec<String> = store.dump_table("stake_flows").unwrap();
+            assert!(kinds.iter().any(|r| r.contains("'transferred-out'")));
+            assert!(kinds.iter().any(|r| r.contains("'swapped-in'")));
+        }
+    }
+    h.stop().await;
+}
+
+/// A loopback TCP proxy that can cut every open connection.
+struct Proxy {
+    addr: SocketAddr,
+    cut: Arc<tokio::sync::Notify>,
+    up: Arc<AtomicBool>,
+}
+
+async fn proxy(target: SocketAddr) -> Proxy {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let cut = Arc::new(tokio::sync::Notify::new());
+    let up = Arc::new(AtomicBool::new(true));
+    let (c2, u2) = (cut.clone(), up.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((inbound, _)) = l.accept().await else {
+                return;
+            };
+            if !u2.load(Ordering::SeqCst) {
+                drop(inbound);
+                continue;
+            }
+            let cut = c2.clone();
+            tokio::spawn(async move {
+                let Ok(outbound) = TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut ri, mut wi) = inbound.into_split();
+                let (mut ro, mut wo) = outbound.into_split();
+                tokio::select! {
+                    _ = tokio::io::copy(&mut ri, &mut wo) => {}
+                    _ = tokio::io::copy(&mut ro, &mut wi) => {}
+                    _ = cut.notified() => {}
+                }
+            });
+        }
+    });
+    Proxy { addr, cut, up }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_leave_no_gap_and_no_double_count() {
+    let h = devnet("tiny").await;
+    h.advance(5).unwrap();
+    let p = proxy(h.local_addr()).await;
+    let until = 120;
+    let db = tmp_db("drops");
+    let mut cfg = MonitorConfig::new(format!("ws://{}", p.addr), 1, &db);
+    cfg.start = StartAt::Block(1);
+    cfg.until = Some(until);
+    cfg.max_backoff = Duration::from_millis(200);
+    let m = Monitor::new(cfg, policy(), vec![]).unwrap();
+    let (_stop, task) = m.spawn();
+    // Produce blocks while cutting connections, and refuse new ones for a while sometimes.
+    for i in 0..40u64 {
+        h.advance(3).unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        if i % 5 == 2 {
+            p.cut.notify_waiters();
+        }
+        if i % 10 == 7 {
+            p.up.store(false, Ordering::SeqCst);
+            p.cut.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            p.up.store(true, Ordering::SeqCst);
+        }
+    }
+    h.advance(10).unwrap();
+    let (m, r) = tokio::time::timeout(Duration::from_secs(120), task)
+        .await
+        .unwrap()
+        .unwrap();
+    r.unwrap();
+    assert!(m.reconnects() >= 3, "only {} reconnects", m.reconnects());
+    // The same range ingested without interruption, directly.
+    let db2 = tmp_db("nodrops");
+    let m2 = ingest(&h.ws_url(), 1, until, &db2, &[]).await;
+    for t in m.store().tables().unwrap() {
+        assert_eq!(
+            m.store().dump_table(&t).unwrap(),
+            m2.store().dump_table(&t).unwrap(),
+            "table {t} differs"
+        );
+    }
+    assert_eq!(m.store().dump_table("blocks").unwrap().len() as u64, until);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruned_state_says_use_an_archive_endpoint() {
+    let mut cfg = DevnetConfig::new(Scenario::builtin("tiny").unwrap());
+    cfg.pruning = Pruning::Last(8);
+    let h = start(cfg).await.unwrap();
+    h.advance(40).unwrap();
+    let db = tmp_db("pruned");
+    let mut cfg = MonitorConfig::new(h.ws_url(), 1, &db);
+    cfg.start = StartAt::Block(2);
+    cfg.until = Some(30);
+    let mut m = Monitor::new(cfg, policy(), vec![]).unwrap();
+    let e = m.run().await.unwrap_err().to_string();
+    assert!(e.contains("archive endpoint") && e.contains("#1"), "{e}");
+    h.stop().await;
+}

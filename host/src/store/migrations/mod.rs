@@ -1,0 +1,17 @@
+//! The store's versioned migrations (rusqlite_migration, tracked in `user_version`).
+//! Append new migrations at the end of [`migrations`]; never edit a released one.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every migration, oldest first. Later issues append theirs (policies, decisions) here.
+pub fn migrations() -> Vec<M<'static>> {
+    vec![
+        M::up(include_str!("0001_ingest.sql"))
+            .comment("ingest: chain history, ledger, multipliers"),
+    ]
+}
+
+/// The migration set, ready to apply.
+pub fn all() -> Migrations<'static> {
+    Migrations::new(migrations())
+}
