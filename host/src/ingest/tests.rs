@@ -162,7 +162,7 @@ fn adds_and_removes_are_classified_by_their_extrinsic() {
             .iter()
             .map(|f| (f.kind, f.alpha))
             .collect::<Vec<_>>(),
-        vec![(FlowKind::SwappedIn, 15)]
+        vec![(FlowKind::SwappedIn, 15), (FlowKind::RootClaimed, 0)]
     );
 }
 

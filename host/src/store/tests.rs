@@ -35,11 +35,11 @@ fn block(n: u64) -> BlockRecord {
 fn migrations_are_valid_and_reach_the_latest_version() {
     migrations::all().validate().unwrap();
     let s = Store::in_memory().unwrap();
-    let v: usize = s
+    let v: i64 = s
         .conn()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(v, migrations::migrations().len());
+    assert_eq!(v as usize, migrations::migrations().len());
     let tables = s.tables().unwrap();
     for t in [
         "blocks",
@@ -131,10 +131,17 @@ fn a_failing_block_writes_nothing() {
     let mut s = Store::in_memory().unwrap();
     s.apply_block(&block(1)).unwrap();
     let mut b = block(2);
-    // Two flows with the same key: the insert fails inside the transaction.
-    b.flows.push(b.flows[0].clone());
-    b.flows[2].event_index = 0;
-    b.flows.push(b.flows[2].clone());
+    // Two epoch rows with the same key: the second insert fails inside the transaction.
+    let ep = EpochRecord {
+        netuid: 1,
+        block: 2,
+        status: EpochStatus::Run,
+        epoch_index: Some(1),
+        tempo: Some(10),
+        rule: "dynamic".into(),
+        deferred_to: None,
+    };
+    b.epochs = vec![ep.clone(), ep];
     assert!(s.apply_block(&b).is_err());
     assert_eq!(s.checkpoint().unwrap().unwrap().block, 1);
     assert!(s.flows(2, 2).unwrap().is_empty());
