@@ -9,13 +9,22 @@ pub fn mul_div(a: u64, b: u64, c: u64) -> u128 {
     (a as u128 * b as u128) / c as u128
 }
 
+/// `a * b / c`, floored, for callers that know the result fits a u64 (c > 0). Takes the
+/// u64 path when the product fits: u128 division is a slow library call on wasm32.
+pub fn mul_div_u64(a: u64, b: u64, c: u64) -> u64 {
+    match a.checked_mul(b) {
+        Some(p) => p / c,
+        None => ((a as u128 * b as u128) / c as u128) as u64,
+    }
+}
+
 /// `a / b` as a fixed-point fraction, floored, capped at 1.0 (b > 0).
 pub fn ratio_capped(a: u64, b: u64) -> u64 {
     if a >= b {
         ONE
     } else {
         // a < b, so the result is < ONE and fits.
-        mul_div(a, ONE, b) as u64
+        mul_div_u64(a, ONE, b)
     }
 }
 
@@ -70,6 +79,16 @@ mod tests {
         assert_eq!(div_round_half_even(5, 2), 2);
         assert_eq!(div_round_half_even(26, 10), 3);
         assert_eq!(div_round_half_even(24, 10), 2);
+    }
+
+    #[test]
+    fn mul_div_u64_takes_either_path_exactly() {
+        assert_eq!(mul_div_u64(10, 3, 4), 7);
+        assert_eq!(mul_div_u64(u64::MAX, 30, 30), u64::MAX);
+        assert_eq!(
+            mul_div_u64(u64::MAX, 7, 30),
+            (u64::MAX as u128 * 7 / 30) as u64
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use crate::attribution::manual_direction;
 use crate::error;
+use crate::fixed::mul_div_u64;
 use crate::params::{ConsumeOrder, Params};
 use crate::types::*;
 use alloc::collections::BTreeMap;
@@ -78,7 +79,7 @@ pub fn vested_by(params: &Params, t: &Tranche, block: u64) -> u64 {
     }
     let n = params.payments();
     let due = ((block - t.start) / params.interval_blocks() + 1).min(n);
-    immediate + (t.scheduled as u128 * due as u128 / n as u128) as u64
+    immediate + mul_div_u64(t.scheduled, due, n)
 }
 
 /// Emits the payments of `t` that fell due by `block` and marks them released.
@@ -86,12 +87,18 @@ fn release_due(params: &Params, holder: &str, t: &mut Tranche, block: u64, out: 
     if t.kind == TrancheKind::Manual || t.released == t.amount || block < t.start {
         return;
     }
-    let n = params.payments() as u128;
+    let n = params.payments();
     let interval = params.interval_blocks();
     let immediate = t.amount - t.scheduled;
-    let due = ((block - t.start) / interval + 1).min(n as u64);
-    for k in 1..=due {
-        let cumulative = immediate + (t.scheduled as u128 * k as u128 / n) as u64;
+    let due = ((block - t.start) / interval + 1).min(n);
+    // Payments 1..=paid are already released: floor(S * k / n) <= released - immediate
+    // holds exactly for k <= floor((released - immediate) * n / S) when S > 0.
+    let paid = match t.scheduled {
+        0 => due,
+        s => mul_div_u64(t.released - immediate, n, s).min(due),
+    };
+    for k in paid.max(1)..=due {
+        let cumulative = immediate + mul_div_u64(t.scheduled, k, n);
         if cumulative > t.released {
             out.push(Release {
                 holder: String::from(holder),
