@@ -8,7 +8,7 @@ pub mod classify;
 pub mod monitor;
 pub mod processor;
 
-pub use monitor::{Monitor, MonitorConfig, Progress, StartAt, StopHandle, Timings};
+pub use monitor::{Monitor, MonitorConfig, MonitorTask, Progress, StartAt, StopHandle, Timings};
 pub use processor::{Context, Tracker};
 
 use crate::chain::ChainError;

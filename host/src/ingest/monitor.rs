@@ -90,6 +90,9 @@ pub struct Timings {
     pub process_other: Duration,
 }
 
+/// A monitor running on a tokio task: it hands the monitor back with its result.
+pub type MonitorTask = tokio::task::JoinHandle<(Monitor, Result<(), IngestError>)>;
+
 /// Follows the chain into the store.
 pub struct Monitor {
     timings: Timings,
@@ -221,12 +224,7 @@ impl Monitor {
     }
 
     /// Runs on a tokio task; the result when it stops.
-    pub fn spawn(
-        mut self,
-    ) -> (
-        StopHandle,
-        tokio::task::JoinHandle<(Self, Result<(), IngestError>)>,
-    ) {
+    pub fn spawn(mut self) -> (StopHandle, MonitorTask) {
         let h = self.stop_handle();
         (
             h,

@@ -143,6 +143,7 @@ async fn read_positions(
 
 /// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
 /// tracker after it.
+#[allow(clippy::too_many_arguments)]
 pub async fn process(
     c: &ChainClient,
     meta: &ChainMeta,
