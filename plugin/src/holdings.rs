@@ -49,11 +49,7 @@ pub fn holding(params: &Params, ledger: &HolderLedger, block: u64) -> Result<Hol
         })
     };
     let (earned, held) = (fit(earned)?, fit(held)?);
-    let holding_blocks = if weight == 0 {
-        0
-    } else {
-        (aged / weight) as u64
-    };
+    let holding_blocks = aged.checked_div(weight).map_or(0, |b| b as u64);
     Ok(Holding {
         holder: ledger.holder.clone(),
         total_stake: fit(total)?,

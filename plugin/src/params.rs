@@ -338,7 +338,7 @@ impl Params {
     /// The parameters as a resolved list in schema order.
     pub fn to_list(&self) -> Vec<Param> {
         let value = |name: &str| -> ParamValue {
-            let v = match name {
+            match name {
                 "minimum_stake" => ParamValue::Amount(self.minimum_stake),
                 "retention_window_days" => ParamValue::Count(self.retention_window_days),
                 "retention_target" => ParamValue::Fixed(self.retention_target),
@@ -360,8 +360,7 @@ impl Params {
                 ),
                 "vested_counts_as_held" => ParamValue::Flag(self.vested_counts_as_held),
                 _ => ParamValue::Fixed(self.unknown_miner_multiplier),
-            };
-            v
+            }
         };
         specs()
             .into_iter()
@@ -424,10 +423,12 @@ mod tests {
 
     #[test]
     fn round_trips_through_a_list() {
-        let mut params = Params::default();
-        params.holder = HolderMode::Hotkey;
-        params.consume_order = ConsumeOrder::OldestFirst;
-        params.vested_counts_as_held = false;
+        let params = Params {
+            holder: HolderMode::Hotkey,
+            consume_order: ConsumeOrder::OldestFirst,
+            vested_counts_as_held: false,
+            ..Params::default()
+        };
         assert_eq!(Params::parse(&params.to_list()).unwrap(), params);
     }
 

@@ -88,7 +88,8 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
     let sum: u128 = adjusted.iter().sum();
     let mut weights = vec![0u64; n];
     let (mut chain_uids, mut chain_weights) = (Vec::new(), Vec::new());
-    if sum > 0 {
+    if let Some(sum) = core::num::NonZeroU128::new(sum) {
+        let sum = sum.get();
         // Floor shares, then hand the missing units to the largest remainders.
         let mut given: u64 = 0;
         let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(n);

@@ -36,6 +36,10 @@ pub fn build_policy(workspace: &Path, package: &str, out_dir: &Path) -> PathBuf 
         "RUSTFLAGS",
         "CARGO_BUILD_TARGET",
         "CARGO_TARGET_DIR",
+        // Wrappers too: clippy lints the policy crates natively, as workspace members.
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CLIPPY_ARGS",
     ] {
         cmd.env_remove(var);
     }
