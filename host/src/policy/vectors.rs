@@ -143,11 +143,9 @@ pub fn run_dir(policy: &Policy, dir: &Path, bless: bool) -> anyhow::Result<Vec<O
     let mut outcomes = Vec::new();
     for (file, mut v) in load_dir(dir)? {
         let got = call(policy, &v);
-        if bless && v.expect_error.is_none() {
-            if let Ok(value) = &got {
-                v.expect = Some(value.clone());
-                std::fs::write(&file, serde_json::to_string_pretty(&v)? + "\n")?;
-            }
+        if let (true, None, Ok(value)) = (bless, &v.expect_error, &got) {
+            v.expect = Some(value.clone());
+            std::fs::write(&file, serde_json::to_string_pretty(&v)? + "\n")?;
         }
         let verdict = judge(&v, &got);
         outcomes.push(Outcome {
