@@ -36,6 +36,9 @@ pub struct ChainArgs {
     /// Stop after this block instead of following forever.
     #[arg(long)]
     pub until: Option<u64>,
+    /// Also track this coldkey's positions (SS58; repeatable), e.g. nominators.
+    #[arg(long = "track-coldkey")]
+    pub track_coldkeys: Vec<String>,
     /// Events reads in flight while catching up.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
@@ -103,6 +106,12 @@ fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monito
     cfg.until = a.until;
     cfg.follow = follow;
     cfg.concurrency = a.concurrency;
+    for ck in &a.track_coldkeys {
+        use std::str::FromStr;
+        let id = subxt::utils::AccountId32::from_str(ck)
+            .map_err(|e| anyhow::anyhow!("--track-coldkey {ck:?} is not an SS58 address: {e}"))?;
+        cfg.track_coldkeys.push(id.0);
+    }
     Ok(Monitor::new(
         cfg,
         Arc::new(ArcSwap::new(policy)),
