@@ -4,8 +4,10 @@
 //! Data flows one way: chain -> ingest -> store -> policy -> weights. See
 //! `ARCHITECTURE.md` at the repository root for the code map.
 
+pub mod api;
 pub mod chain;
 pub mod cli;
 pub mod ingest;
 pub mod policy;
+pub mod service;
 pub mod store;

@@ -4,6 +4,7 @@
 
 mod ingest_cmd;
 mod policy_cmd;
+mod service_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,14 @@ pub enum Command {
     Ingest(ingest_cmd::IngestArgs),
     /// Ingest history from a block (archive endpoint), then follow.
     Backfill(ingest_cmd::BackfillArgs),
+    /// Run the service: follow the chain on a background thread and serve the HTTP API.
+    Run(service_cmd::RunArgs),
+    /// The devnet's demo subnet, the full service against it, a table, then the API.
+    Demo(service_cmd::DemoArgs),
+    /// Every miner's multiplier and holding, from the database.
+    Stats(service_cmd::ServiceArgs),
+    /// Adjust weights ({"uids", "weights", "hotkeys"} from a file or stdin) by the latest multipliers.
+    Apply(service_cmd::ApplyArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -57,6 +66,10 @@ pub fn main() -> ExitCode {
             .map(|()| true),
         Command::Ingest(args) => ingest_cmd::run_ingest(args),
         Command::Backfill(args) => ingest_cmd::run_backfill(args),
+        Command::Run(args) => service_cmd::run(args),
+        Command::Demo(args) => service_cmd::demo(args),
+        Command::Stats(args) => service_cmd::stats(args, cli.json),
+        Command::Apply(args) => service_cmd::apply(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,75 @@
+//! Prometheus text exposition of the service's counters and the policy's usage.
+
+use super::S;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+pub async fn render(State(s): S) -> impl IntoResponse {
+    let m = s.metrics();
+    let policy = s.policy();
+    let (fuel, calls) = policy.usage();
+    let stats = s.get_vesting_stats().ok();
+    let mut out = String::new();
+    let mut line = |name: &str, help: &str, kind: &str, value: String| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    };
+    line(
+        "vesting_last_block",
+        "Last finalized block written to the store.",
+        "gauge",
+        stats
+            .as_ref()
+            .and_then(|s| s.last_block)
+            .unwrap_or(0)
+            .to_string(),
+    );
+    line(
+        "vesting_epochs_total",
+        "Epoch boundaries recorded.",
+        "counter",
+        stats.as_ref().map_or(0, |s| s.epochs).to_string(),
+    );
+    line(
+        "vesting_apply_requests_total",
+        "Weight requests answered.",
+        "counter",
+        m.apply_requests.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_apply_refused_total",
+        "Weight requests refused for bad input.",
+        "counter",
+        m.apply_refused.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_apply_seconds_total",
+        "Time spent answering weight requests.",
+        "counter",
+        format!("{:.6}", m.apply_nanos.load(Ordering::Relaxed) as f64 / 1e9),
+    );
+    line(
+        "vesting_policy_failures_total",
+        "Calls where the policy in service failed.",
+        "counter",
+        m.policy_failures.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_policy_calls_total",
+        "Calls of the policy in service.",
+        "counter",
+        calls.to_string(),
+    );
+    line(
+        "vesting_policy_fuel_total",
+        "Fuel burnt by the policy in service.",
+        "counter",
+        fuel.to_string(),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

@@ -1,0 +1,9 @@
+//! The vesting service: owns the lifecycle of a running system (`VestingSystem`): the
+//! policy in service, the background monitor, and answering weight requests from the
+//! store's latest multipliers. The CLI and the HTTP API sit on top of it.
+
+mod config;
+mod system;
+
+pub use config::{VestingConfig, nano};
+pub use system::{Metrics, MinerStats, VestingStats, VestingSystem};

@@ -1,0 +1,212 @@
+//! The service end to end: the real `vesting devnet` and `vesting run` processes, the HTTP
+//! API over loopback (stats, multipliers, weights, errors, metrics), and the demo command.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vesting_e2e::{repo, vesting, vesting_bin};
+
+/// A child process killed when dropped.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Proc {
+    Proc(
+        Command::new(vesting_bin())
+            .args(args)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn vesting"),
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 request on loopback: (status, body).
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    // Chunked bodies: keep the JSON part.
+    let body = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
+        (Some(a), Some(b)) if !path.starts_with("/metrics") => body[a..=b].to_string(),
+        _ => body,
+    };
+    Some((status, body))
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn run_serves_multipliers_and_weights_over_http() {
+    let (chain, api) = (free_port(), free_port());
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        "tiny",
+        "--port",
+        &chain.to_string(),
+        "--block-time-ms",
+        "20",
+        "--archive",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        TcpStream::connect(("127.0.0.1", chain)).is_ok()
+    });
+    let db = std::env::temp_dir().join(format!("vesting-run-{}.db", std::process::id()));
+    let endpoint = format!("ws://127.0.0.1:{chain}");
+    let _run = spawn(&[
+        "run",
+        "--netuid",
+        "1",
+        "--subtensor.chain_endpoint",
+        &endpoint,
+        "--db",
+        db.to_str().unwrap(),
+        "--api",
+        &format!("127.0.0.1:{api}"),
+    ]);
+    wait_for("the API", Duration::from_secs(120), || {
+        http(api, "GET", "/health", "").is_some_and(|(s, _)| s == 200)
+    });
+    // Multipliers appear after the first epochs are ingested.
+    let mut multipliers = serde_json::Value::Null;
+    wait_for("multipliers", Duration::from_secs(180), || {
+        multipliers = http(api, "GET", "/multipliers", "")
+            .map(|(_, b)| serde_json::from_str(&b).unwrap_or_default())
+            .unwrap_or_default();
+        multipliers.as_array().is_some_and(|a| !a.is_empty())
+    });
+    let rows = multipliers.as_array().unwrap();
+    for m in rows {
+        assert!(m["multiplier"].as_u64().unwrap() <= 1_500_000_000, "{m}");
+    }
+    let uids: Vec<u64> = rows.iter().map(|m| m["uid"].as_u64().unwrap()).collect();
+    let hotkeys: Vec<&str> = rows.iter().map(|m| m["hotkey"].as_str().unwrap()).collect();
+    let weights: Vec<f64> = uids.iter().map(|_| 1.0).collect();
+    let body =
+        serde_json::json!({ "uids": uids, "weights": weights, "hotkeys": hotkeys }).to_string();
+    let (status, out) = http(api, "POST", "/weights/apply", &body).unwrap();
+    assert_eq!(status, 200, "{out}");
+    let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sum: u64 = out["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_u64().unwrap())
+        .sum();
+    assert!(sum == 1_000_000_000 || sum == 0, "weights sum to {sum}");
+    // Bad requests: a 4xx with a JSON error naming the problem.
+    let (status, out) = http(
+        api,
+        "POST",
+        "/weights/apply",
+        r#"{"uids":[1,1],"weights":[1,1],"hotkeys":["a","b"]}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 422, "{out}");
+    assert!(out.contains("uid 1 appears at positions 0 and 1"), "{out}");
+    let (status, out) = http(api, "POST", "/weights/apply", r#"{"uids":[1]}"#).unwrap();
+    assert!((400..500).contains(&status), "{status} {out}");
+    assert!(out.contains("error") && out.contains("weights"), "{out}");
+    let big = format!(
+        r#"{{"uids":[{}],"weights":[],"hotkeys":[]}}"#,
+        "1,".repeat(600_000) + "1"
+    );
+    let (status, _) = http(api, "POST", "/weights/apply", &big).unwrap();
+    assert_eq!(status, 413, "an oversized body is refused");
+    let (status, out) = http(api, "GET", "/miners/no-such-hotkey", "").unwrap();
+    assert_eq!(status, 404, "{out}");
+    let (status, stats) = http(api, "GET", "/stats", "").unwrap();
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert!(
+        stats["policy"].as_str().unwrap().starts_with("default@"),
+        "{stats}"
+    );
+    assert!(stats["epochs"].as_u64().unwrap() >= 1, "{stats}");
+    let (status, metrics) = http(api, "GET", "/metrics", "").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("vesting_apply_requests_total 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vesting_apply_refused_total 1"),
+        "{metrics}"
+    );
+    drop(_run);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
+#[test]
+fn demo_prints_the_table_over_json_rpc() {
+    let api = free_port();
+    let (code, out, err) = vesting(&[
+        "demo",
+        "--days",
+        "0.25",
+        "--exit",
+        "--api",
+        &format!("127.0.0.1:{api}"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("w before") && out.contains("w after"), "{out}");
+    // 64 miners and 4 validators on subnet 1, one row each.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .collect();
+    assert_eq!(rows.len(), 68, "{out}");
+    let after: f64 = rows
+        .iter()
+        .map(|r| r.split_whitespace().last().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((after - 1.0).abs() < 1e-3, "weights after sum to {after}");
+    let multipliers: Vec<f64> = rows
+        .iter()
+        .map(|r| r.split_whitespace().nth(6).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        multipliers.iter().all(|m| (0.0..=1.5).contains(m)),
+        "{multipliers:?}"
+    );
+}
