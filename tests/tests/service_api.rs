@@ -211,3 +211,151 @@ fn demo_prints_the_table_over_json_rpc() {
         "{multipliers:?}"
     );
 }
+
+/// An HTTP request with a raw body and extra headers: (status, body).
+fn http_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, out))
+}
+
+#[test]
+fn hot_swap_under_concurrent_apply_fails_no_request() {
+    let (chain, api) = (free_port(), free_port());
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        "tiny",
+        "--port",
+        &chain.to_string(),
+        "--block-time-ms",
+        "20",
+        "--archive",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        TcpStream::connect(("127.0.0.1", chain)).is_ok()
+    });
+    let db = std::env::temp_dir().join(format!("vesting-swap-{}.db", std::process::id()));
+    let endpoint = format!("ws://127.0.0.1:{chain}");
+    let _run = Proc(
+        Command::new(vesting_bin())
+            .args([
+                "run",
+                "--netuid",
+                "1",
+                "--subtensor.chain_endpoint",
+                &endpoint,
+                "--db",
+                db.to_str().unwrap(),
+                "--api",
+                &format!("127.0.0.1:{api}"),
+            ])
+            .env("VESTING_API_TOKEN", "s3cret")
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn vesting run"),
+    );
+    wait_for("multipliers", Duration::from_secs(180), || {
+        http(api, "GET", "/multipliers", "").is_some_and(|(_, b)| b.contains("\"uid\""))
+    });
+    let rows: serde_json::Value =
+        serde_json::from_str(&http(api, "GET", "/multipliers", "").unwrap().1).unwrap();
+    let rows = rows.as_array().unwrap();
+    let body = serde_json::json!({
+        "uids": rows.iter().map(|m| m["uid"].clone()).collect::<Vec<_>>(),
+        "weights": rows.iter().map(|_| 1.0).collect::<Vec<_>>(),
+        "hotkeys": rows.iter().map(|m| m["hotkey"].clone()).collect::<Vec<_>>(),
+    })
+    .to_string();
+
+    // Mutations need the token.
+    let classic = std::fs::read(vesting_e2e::CLASSIC_POLICY_WASM).unwrap();
+    let (status, _) = http_raw(api, "POST", "/policy/activate", "", &classic).unwrap();
+    assert_eq!(status, 401);
+    // A component that fails its checks is refused with the reasons, and nothing changes.
+    let (status, out) = http_raw(
+        api,
+        "POST",
+        "/policy/activate",
+        "Authorization: Bearer s3cret\r\n",
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    assert_eq!(status, 422, "{out}");
+    assert!(out.contains("not a valid wasm component"), "{out}");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, body) = (stop.clone(), body.clone());
+            std::thread::spawn(move || {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match http(api, "POST", "/weights/apply", &body) {
+                        Some((200, _)) => ok += 1,
+                        other => failed.push(format!("{other:?}")),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, out) = http_raw(
+        api,
+        "POST",
+        "/policy/activate",
+        "Authorization: Bearer s3cret\r\n",
+        &classic,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{out}");
+    assert!(out.contains("classic@"), "{out}");
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, info) = http(api, "GET", "/policy", "").unwrap();
+    assert_eq!(status, 200);
+    assert!(info.contains("classic@"), "{info}");
+    let (status, out) = http_raw(
+        api,
+        "POST",
+        "/policy/rollback",
+        "Authorization: Bearer s3cret\r\n",
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{out}");
+    assert!(out.contains("default@"), "{out}");
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for c in clients {
+        let (ok, failed) = c.join().unwrap();
+        assert!(
+            failed.is_empty(),
+            "failed requests during the swap: {failed:?}"
+        );
+        total += ok;
+    }
+    assert!(total >= 20, "only {total} requests were made");
+    drop(_run);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}

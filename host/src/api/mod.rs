@@ -6,7 +6,7 @@ mod metrics;
 
 use crate::service::VestingSystem;
 use axum::extract::{DefaultBodyLimit, Path, State, rejection::JsonRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -51,7 +51,74 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .route("/weights/apply", post(apply))
         .route("/metrics", get(metrics::render))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(
+            Router::new()
+                .route("/policy", get(policy_info))
+                .route("/policy/activate", post(policy_activate))
+                .route("/policy/rollback", post(policy_rollback))
+                .layer(DefaultBodyLimit::max(MAX_POLICY)),
+        )
         .with_state(system)
+}
+
+/// Largest policy component accepted by `POST /policy/activate`.
+pub const MAX_POLICY: usize = 16 << 20;
+
+fn authorize(s: &VestingSystem, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = s.config().api_token.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "policy changes are off: no api_token is configured".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(g) if g == token => Ok(()),
+        _ => Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "a valid `Authorization: Bearer <api_token>` header is required".into(),
+        )),
+    }
+}
+
+async fn policy_info(State(s): S) -> Response {
+    let p = s.policy();
+    Json(json!({ "policy": p.label(), "sha256": p.sha256_hex(), "info": p.info() })).into_response()
+}
+
+async fn policy_activate(
+    State(s): S,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let system = s.clone();
+    let (report, policy) = tokio::task::spawn_blocking(move || system.install(&body))
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map_err(internal)?;
+    match policy {
+        Some(p) => Ok(Json(
+            json!({ "activated": p.label(), "sha256": p.sha256_hex(), "report": report }),
+        )
+        .into_response()),
+        None => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "the policy failed its checks", "report": report })),
+        )
+            .into_response()),
+    }
+}
+
+async fn policy_rollback(State(s): S, headers: HeaderMap) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let p = s
+        .rollback()
+        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?;
+    Ok(Json(json!({ "activated": p.label(), "sha256": p.sha256_hex() })).into_response())
 }
 
 type S = State<Arc<VestingSystem>>;

@@ -31,6 +31,9 @@ pub struct ServiceArgs {
     /// A policy component (.wasm); the built-in default policy otherwise.
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// Bearer token of the API's policy endpoints (off without one).
+    #[arg(long, env = "VESTING_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
 }
 
 impl ServiceArgs {
@@ -53,6 +56,9 @@ impl ServiceArgs {
         }
         if let Some(p) = &self.policy {
             c.policy = Some(p.clone());
+        }
+        if let Some(t) = &self.api_token {
+            c.api_token = Some(t.clone());
         }
         Ok(c)
     }

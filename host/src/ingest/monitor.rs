@@ -128,7 +128,9 @@ impl Monitor {
         params: Vec<Param>,
     ) -> Result<Self, IngestError> {
         let store = Store::open(&cfg.db)?;
-        let params = policy.load().resolve_params(&params)?;
+        // Checked here, but kept as configured: each policy in service (it can be swapped)
+        // fills in its own defaults.
+        policy.load().resolve_params(&params)?;
         let tracker = Tracker::load(&store, cfg.netuid)?;
         if let Some(n) = store.meta("netuid")?
             && n != cfg.netuid.to_string()

@@ -38,6 +38,8 @@ pub struct VestingConfig {
     pub blocks_per_day: u64,
     /// With an empty database, start at this block (default: the finalized head).
     pub start_block: Option<u64>,
+    /// Bearer token of the API's policy endpoints; without one they are off.
+    pub api_token: Option<String>,
 }
 
 impl Default for VestingConfig {
@@ -59,6 +61,7 @@ impl Default for VestingConfig {
             min_vesting_amount: 0.1,
             blocks_per_day: 7200,
             start_block: None,
+            api_token: None,
         }
     }
 }

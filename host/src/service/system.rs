@@ -70,6 +70,8 @@ pub struct VestingSystem {
     /// Answers when the policy in service fails: the built-in default policy.
     fallback: Arc<Policy>,
     params: Vec<Param>,
+    /// The policy before the last activation, for rollback.
+    previous: Mutex<Option<Arc<Policy>>>,
     reader: Mutex<Option<Store>>,
     background: Mutex<Option<Background>>,
     metrics: Arc<Metrics>,
@@ -88,13 +90,18 @@ impl VestingSystem {
             }
             None => fallback.clone(),
         };
-        let params = policy.resolve_params(&config.params()?)?;
+        // The configuration's parameters, not a list resolved against one policy: every
+        // policy in service fills in its own defaults (a swapped-in policy may declare
+        // other parameters than the first one).
+        let params = config.params()?;
+        policy.resolve_params(&params)?;
         Ok(VestingSystem {
             config,
             engine,
             policy: Arc::new(ArcSwap::new(policy)),
             fallback,
             params,
+            previous: Mutex::new(None),
             reader: Mutex::new(None),
             background: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
@@ -120,7 +127,40 @@ impl VestingSystem {
 
     /// Puts `policy` in service at once; calls in flight finish on the old one.
     pub fn activate(&self, policy: Arc<Policy>) {
-        self.policy.store(policy);
+        let old = self.policy.swap(policy);
+        *self.previous.lock().unwrap_or_else(|e| e.into_inner()) = Some(old);
+    }
+
+    /// Checks a policy component (contract, imports, typed refusals, a dry run with the
+    /// service's parameters) and activates it if every check passes; the report either way.
+    pub fn install(
+        &self,
+        wasm: &[u8],
+    ) -> anyhow::Result<(crate::policy::check::Report, Option<Arc<Policy>>)> {
+        let report = crate::policy::check::check(&self.engine, wasm);
+        if !report.passed() {
+            return Ok((report, None));
+        }
+        let policy = self.engine.load(wasm)?;
+        policy.resolve_params(&self.params)?;
+        self.activate(policy.clone());
+        tracing::info!("policy {} activated", policy.label());
+        Ok((report, Some(policy)))
+    }
+
+    /// Puts the policy before the last activation back in service.
+    pub fn rollback(&self) -> anyhow::Result<Arc<Policy>> {
+        let previous = self
+            .previous
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some(previous) = previous else {
+            anyhow::bail!("there is no previous policy to roll back to");
+        };
+        self.activate(previous.clone());
+        tracing::info!("rolled back to policy {}", previous.label());
+        Ok(previous)
     }
 
     fn monitor_config(&self) -> anyhow::Result<MonitorConfig> {
@@ -238,9 +278,8 @@ impl VestingSystem {
             Err(e) => {
                 self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("{e}; the built-in policy answers instead");
-                let params = self.fallback.resolve_params(&self.config.params()?)?;
                 self.fallback
-                    .apply_weights(&params, &input)
+                    .apply_weights(&self.params, &input)
                     .map_err(Into::into)
             }
         };
