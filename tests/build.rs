@@ -17,4 +17,21 @@ fn main() {
         let wasm = vesting_wasm_build::build_policy(&workspace, package, Path::new(&out));
         println!("cargo:rustc-env={var}={}", wasm.display());
     }
+    // Policies that break the rules, one build per misbehaviour.
+    vesting_wasm_build::rerun_if_changed(&workspace, "tests/policies/misbehaving");
+    for feature in ["spin", "hog", "invalid"] {
+        let name = format!("misbehaving-{feature}");
+        let wasm = vesting_wasm_build::build_policy_variant(
+            &workspace,
+            "vesting-policy-misbehaving",
+            &[feature],
+            &name,
+            Path::new(&out),
+        );
+        println!(
+            "cargo:rustc-env=MISBEHAVING_{}_WASM={}",
+            feature.to_uppercase(),
+            wasm.display()
+        );
+    }
 }

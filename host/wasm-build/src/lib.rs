@@ -12,6 +12,17 @@ use std::process::Command;
 /// scripts: on failure it panics with a message that says what to do, which cargo shows
 /// as a build error.
 pub fn build_policy(workspace: &Path, package: &str, out_dir: &Path) -> PathBuf {
+    build_policy_variant(workspace, package, &[], package, out_dir)
+}
+
+/// [`build_policy`] with cargo `features` turned on, copied to `out_dir/<name>.wasm`.
+pub fn build_policy_variant(
+    workspace: &Path,
+    package: &str,
+    features: &[&str],
+    name: &str,
+    out_dir: &Path,
+) -> PathBuf {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
@@ -28,6 +39,7 @@ pub fn build_policy(workspace: &Path, package: &str, out_dir: &Path) -> PathBuf 
             "--profile",
             "policy",
         ])
+        .args(["--features", &features.join(",")])
         .arg("--target-dir")
         .arg(&target_dir);
     // Flags meant for the outer (native) build must not leak into the wasm build.
@@ -55,7 +67,7 @@ pub fn build_policy(workspace: &Path, package: &str, out_dir: &Path) -> PathBuf 
     let artifact = target_dir
         .join("wasm32-wasip2/policy")
         .join(format!("{}.wasm", package.replace('-', "_")));
-    let copy = out_dir.join(format!("{package}.wasm"));
+    let copy = out_dir.join(format!("{name}.wasm"));
     if let Err(e) = std::fs::copy(&artifact, &copy) {
         panic!(
             "`{package}` built, but copying {} failed: {e}",
