@@ -36,18 +36,15 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A minimal HTTP/1.1 request on loopback: (status, body).
+/// A minimal HTTP/1.1 JSON request on loopback: (status, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    let (status, out) = http_raw(
+        port,
+        method,
+        path,
+        "Content-Type: application/json\r\n",
+        body.as_bytes(),
+    )?;
     let body = out
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
@@ -68,38 +65,78 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// `vesting devnet` (scenario `tiny`) and `vesting run` against it, as real processes;
+/// both are killed and the database removed when dropped.
+struct Service {
+    api: u16,
+    db: std::path::PathBuf,
+    _procs: (Proc, Proc),
+}
+
+impl Service {
+    fn start(name: &str, token: Option<&str>) -> Service {
+        let (chain, api) = (free_port(), free_port());
+        let chain_port = chain.to_string();
+        let devnet = spawn(&[
+            "devnet",
+            "--scenario",
+            "tiny",
+            "--port",
+            &chain_port,
+            "--block-time-ms",
+            "20",
+            "--archive",
+        ]);
+        wait_for("the devnet", Duration::from_secs(60), || {
+            TcpStream::connect(("127.0.0.1", chain)).is_ok()
+        });
+        let db = std::env::temp_dir().join(format!("vesting-{name}-{}.db", std::process::id()));
+        let (endpoint, api_addr) = (
+            format!("ws://127.0.0.1:{chain}"),
+            format!("127.0.0.1:{api}"),
+        );
+        let mut cmd = Command::new(vesting_bin());
+        cmd.args([
+            "run",
+            "--netuid",
+            "1",
+            "--subtensor.chain_endpoint",
+            &endpoint,
+            "--db",
+            db.to_str().unwrap(),
+            "--api",
+            &api_addr,
+        ])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("VESTING_API_TOKEN", t);
+        }
+        let run = Proc(cmd.spawn().expect("spawn vesting run"));
+        wait_for("the API", Duration::from_secs(120), || {
+            http(api, "GET", "/health", "").is_some_and(|(s, _)| s == 200)
+        });
+        Service {
+            api,
+            db,
+            _procs: (devnet, run),
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        }
+    }
+}
+
 #[test]
 fn run_serves_multipliers_and_weights_over_http() {
-    let (chain, api) = (free_port(), free_port());
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        "tiny",
-        "--port",
-        &chain.to_string(),
-        "--block-time-ms",
-        "20",
-        "--archive",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        TcpStream::connect(("127.0.0.1", chain)).is_ok()
-    });
-    let db = std::env::temp_dir().join(format!("vesting-run-{}.db", std::process::id()));
-    let endpoint = format!("ws://127.0.0.1:{chain}");
-    let _run = spawn(&[
-        "run",
-        "--netuid",
-        "1",
-        "--subtensor.chain_endpoint",
-        &endpoint,
-        "--db",
-        db.to_str().unwrap(),
-        "--api",
-        &format!("127.0.0.1:{api}"),
-    ]);
-    wait_for("the API", Duration::from_secs(120), || {
-        http(api, "GET", "/health", "").is_some_and(|(s, _)| s == 200)
-    });
+    let service = Service::start("run", None);
+    let api = service.api;
     // Multipliers appear after the first epochs are ingested.
     let mut multipliers = serde_json::Value::Null;
     wait_for("multipliers", Duration::from_secs(180), || {
@@ -167,10 +204,7 @@ fn run_serves_multipliers_and_weights_over_http() {
         metrics.contains("vesting_apply_refused_total 1"),
         "{metrics}"
     );
-    drop(_run);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    drop(service);
 }
 
 #[test]
@@ -236,42 +270,8 @@ fn http_raw(
 
 #[test]
 fn hot_swap_under_concurrent_apply_fails_no_request() {
-    let (chain, api) = (free_port(), free_port());
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        "tiny",
-        "--port",
-        &chain.to_string(),
-        "--block-time-ms",
-        "20",
-        "--archive",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        TcpStream::connect(("127.0.0.1", chain)).is_ok()
-    });
-    let db = std::env::temp_dir().join(format!("vesting-swap-{}.db", std::process::id()));
-    let endpoint = format!("ws://127.0.0.1:{chain}");
-    let _run = Proc(
-        Command::new(vesting_bin())
-            .args([
-                "run",
-                "--netuid",
-                "1",
-                "--subtensor.chain_endpoint",
-                &endpoint,
-                "--db",
-                db.to_str().unwrap(),
-                "--api",
-                &format!("127.0.0.1:{api}"),
-            ])
-            .env("VESTING_API_TOKEN", "s3cret")
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn vesting run"),
-    );
+    let service = Service::start("swap", Some("s3cret"));
+    let api = service.api;
     wait_for("multipliers", Duration::from_secs(180), || {
         http(api, "GET", "/multipliers", "").is_some_and(|(_, b)| b.contains("\"uid\""))
     });
@@ -354,8 +354,5 @@ fn hot_swap_under_concurrent_apply_fails_no_request() {
         total += ok;
     }
     assert!(total >= 20, "only {total} requests were made");
-    drop(_run);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    drop(service);
 }
