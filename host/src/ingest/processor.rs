@@ -453,11 +453,20 @@ pub async fn process(
             step.releases = out.releases;
             step.consumptions = out.consumptions;
         }
+        // At epochs, registrations and the first block every holder and miner is
+        // recomputed; between epochs only those whose ledger changed (the others' rows stand).
+        let full = is_epoch || neurons_changed;
+        let changed: BTreeSet<String> = step.ledgers.iter().map(|l| l.holder.clone()).collect();
         step.holdings = policy.holdings(
             &ctx.params,
             &HoldingsInput {
                 block: number,
-                ledgers: t.ledgers.values().cloned().collect(),
+                ledgers: t
+                    .ledgers
+                    .values()
+                    .filter(|l| full || changed.contains(&l.holder))
+                    .cloned()
+                    .collect(),
             },
         )?;
         let miners: Vec<Miner> = t
@@ -468,15 +477,18 @@ pub async fn process(
                 hotkey: ss58(h),
                 coldkey: t.owners.get(h).map(ss58).unwrap_or_default(),
             })
+            .filter(|m| full || changed.contains(&m.coldkey) || changed.contains(&m.hotkey))
             .collect();
-        step.multipliers = policy.multipliers(
-            &ctx.params,
-            &MultipliersInput {
-                block: number,
-                holdings: step.holdings.clone(),
-                miners,
-            },
-        )?;
+        if !miners.is_empty() {
+            step.multipliers = policy.multipliers(
+                &ctx.params,
+                &MultipliersInput {
+                    block: number,
+                    holdings: step.holdings.clone(),
+                    miners,
+                },
+            )?;
+        }
         rec.step = Some(step);
     }
     rec.attributions = attributed.unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::write::parse_flow_kind;
@@ -179,18 +179,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The latest multipliers, one per uid, sorted by uid (empty before the first step).
+    /// The latest multiplier of every uid, sorted by uid (empty before the first step).
+    /// Between epochs only changed uids get a new row, so this is the newest row per uid.
     pub fn latest_multipliers(&self) -> Result<Vec<MultiplierRow>> {
-        let block: Option<i64> = self
+        let mut st = self
             .conn
-            .query_row("SELECT MAX(block) FROM multipliers", [], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))?
-            .flatten();
-        match block {
-            Some(b) => self.multipliers_at(from_sql(b)),
-            None => Ok(vec![]),
-        }
+            .prepare_cached(
+                "SELECT m.block, m.uid, hotkey, holder, multiplier, held_factor, duration_factor, eligible
+                 FROM multipliers m JOIN (SELECT uid, MAX(block) AS block FROM multipliers GROUP BY uid) l
+                 ON m.uid = l.uid AND m.block = l.block ORDER BY m.uid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], multiplier_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// The multipliers written at one block, sorted by uid.

@@ -361,40 +361,40 @@ fn write_step(tx: &Transaction, step: &super::LedgerStepRecord) -> rusqlite::Res
         )?;
     }
     for h in &step.holdings {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR REPLACE INTO holdings (block, holder, total_stake, earned_in_window,
              held_in_window, held_fraction, holding_blocks, holding_days, vested, locked)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-            params![
-                sb,
-                h.holder,
-                to_sql(h.total_stake),
-                to_sql(h.earned_in_window),
-                to_sql(h.held_in_window),
-                to_sql(h.held_fraction),
-                to_sql(h.holding_blocks),
-                to_sql(h.holding_days),
-                to_sql(h.vested),
-                to_sql(h.locked)
-            ],
-        )?;
+        )?
+        .execute(params![
+            sb,
+            h.holder,
+            to_sql(h.total_stake),
+            to_sql(h.earned_in_window),
+            to_sql(h.held_in_window),
+            to_sql(h.held_fraction),
+            to_sql(h.holding_blocks),
+            to_sql(h.holding_days),
+            to_sql(h.vested),
+            to_sql(h.locked)
+        ])?;
     }
     tx.execute("DELETE FROM multipliers WHERE block = ?1", [sb])?;
     for m in &step.multipliers {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO multipliers (block, uid, hotkey, holder, multiplier, held_factor,
              duration_factor, eligible) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-            params![
-                sb,
-                m.uid,
-                m.hotkey,
-                m.holder,
-                to_sql(m.multiplier),
-                to_sql(m.held_factor),
-                to_sql(m.duration_factor),
-                m.eligible
-            ],
-        )?;
+        )?
+        .execute(params![
+            sb,
+            m.uid,
+            m.hotkey,
+            m.holder,
+            to_sql(m.multiplier),
+            to_sql(m.held_factor),
+            to_sql(m.duration_factor),
+            m.eligible
+        ])?;
     }
     Ok(())
 }

@@ -8,6 +8,8 @@ pub fn migrations() -> Vec<M<'static>> {
     vec![
         M::up(include_str!("0001_ingest.sql"))
             .comment("ingest: chain history, ledger, multipliers"),
+        M::up(include_str!("0002_multiplier_index.sql"))
+            .comment("ingest: latest multiplier per uid by index"),
     ]
 }
 
