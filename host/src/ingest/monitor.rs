@@ -108,7 +108,12 @@ pub struct Monitor {
     stop: watch::Receiver<bool>,
     stop_tx: Arc<watch::Sender<bool>>,
     reconnects: u64,
+    /// Processed blocks not yet written (catch-up writes them in batches).
+    pending: Vec<crate::store::BlockRecord>,
 }
+
+/// Blocks per transaction while catching up.
+const BATCH: usize = 64;
 
 /// Stops a running monitor after the block it is writing.
 #[derive(Clone)]
@@ -165,6 +170,7 @@ impl Monitor {
             stop_tx: Arc::new(stop_tx),
             reconnects: 0,
             timings: Timings::default(),
+            pending: Vec::new(),
         })
     }
 
@@ -327,15 +333,54 @@ impl Monitor {
             if n == cp + 1 && header.parent_hash.0 == cp_hash && target == n {
                 let hash = header_hash(&header);
                 let ev = client.events(n, &hash).await?;
-                self.apply(&client, n, hash, &ev).await?;
+                self.apply(&client, n, hash, &ev, false).await?;
             } else {
                 self.catch_up(&client, cp + 1, target).await?;
             }
         }
     }
 
-    /// Processes `from..=to` in order, with events reads pipelined.
+    /// Processes `from..=to` in order, with events reads pipelined and writes batched;
+    /// whatever was processed is written before returning, also on error.
     async fn catch_up(
+        &mut self,
+        client: &ChainClient,
+        from: u64,
+        to: u64,
+    ) -> Result<(), IngestError> {
+        let r = self.catch_up_inner(client, from, to).await;
+        let f = self.flush();
+        r.and(f)
+    }
+
+    /// Writes the pending blocks in one transaction.
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let t = std::time::Instant::now();
+        let r = self.store.apply_blocks(&self.pending);
+        let n = self.pending.len() as u32;
+        let epochs = self
+            .pending
+            .iter()
+            .filter(|r| !(r.attributions.is_empty() && r.epochs.is_empty()))
+            .count() as u32;
+        self.pending.clear();
+        r?;
+        // The batch's time, shared by its blocks.
+        let d = t.elapsed();
+        self.timings.store_other += d * (n - epochs) / n;
+        self.timings.store_epoch += d * epochs / n;
+        if let Some(p) = self.progress.as_mut()
+            && let Some((last, _)) = self.last
+        {
+            p.block(last);
+        }
+        Ok(())
+    }
+
+    async fn catch_up_inner(
         &mut self,
         client: &ChainClient,
         from: u64,
@@ -362,7 +407,7 @@ impl Monitor {
                 .buffered(self.cfg.concurrency.max(1));
             while let Some(item) = stream.next().await {
                 let (num, h, ev) = item?;
-                self.apply(client, num, h, &ev).await?;
+                self.apply(client, num, h, &ev, true).await?;
                 if *self.stop.borrow() {
                     return Ok(());
                 }
@@ -378,6 +423,7 @@ impl Monitor {
         number: u64,
         hash: Hash,
         events: &[u8],
+        batch: bool,
     ) -> Result<(), IngestError> {
         if self.meta.is_none() || self.refresh_meta {
             self.meta = Some(Arc::new(client.metadata(number, &hash).await?));
@@ -401,24 +447,31 @@ impl Monitor {
         )
         .await?;
         let t1 = std::time::Instant::now();
-        self.store.apply_block(&rec)?;
+        let is_epoch = !(rec.attributions.is_empty() && rec.epochs.is_empty());
+        if batch {
+            self.pending.push(rec);
+        } else {
+            self.store.apply_block(&rec)?;
+        }
         let t2 = std::time::Instant::now();
         let t = &mut self.timings;
         t.blocks += 1;
-        if rec.attributions.is_empty() && rec.epochs.is_empty() {
-            t.process_other += t1 - t0;
-            t.store_other += t2 - t1;
-        } else {
+        if is_epoch {
             t.epochs += 1;
             t.process_epoch += t1 - t0;
             t.store_epoch += t2 - t1;
+        } else {
+            t.process_other += t1 - t0;
+            t.store_other += t2 - t1;
         }
         self.tracker = tracker;
         self.last = Some((number, hash));
         if code_updated {
             self.refresh_meta = true;
         }
-        if let Some(p) = self.progress.as_mut() {
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        } else if !batch && let Some(p) = self.progress.as_mut() {
             p.block(number);
         }
         Ok(())

@@ -64,12 +64,38 @@ pub fn parse_flow_kind(s: &str) -> Option<FlowKind> {
 impl Store {
     /// Writes one processed block and moves the checkpoint to it, atomically.
     pub fn apply_block(&mut self, rec: &BlockRecord) -> Result<Applied> {
+        self.apply_blocks(std::slice::from_ref(rec))
+            .map(|v| v.into_iter().next().unwrap_or(Applied::AlreadyApplied))
+    }
+
+    /// Writes consecutive processed blocks and moves the checkpoint to the last, in one
+    /// transaction (catch-up batches): all of them or none.
+    pub fn apply_blocks(&mut self, recs: &[BlockRecord]) -> Result<Vec<Applied>> {
         let path = self.path.display().to_string();
-        let e = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(e)?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        let mut out = Vec::with_capacity(recs.len());
+        for rec in recs {
+            out.push(apply_in(&tx, &path, rec)?);
+        }
+        tx.commit()
+            .map_err(|source| StoreError::Sqlite { path, source })?;
+        Ok(out)
+    }
+}
+
+fn apply_in(tx: &Transaction, path: &str, rec: &BlockRecord) -> Result<Applied> {
+    let path = path.to_string();
+    let e = |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
+    };
+    {
         let cp: Option<(i64, String)> = {
             use rusqlite::OptionalExtension;
             tx.query_row("SELECT block, hash FROM checkpoint WHERE id = 1", [], |r| {
@@ -119,14 +145,13 @@ impl Store {
                 });
             }
         }
-        write_rows(&tx, rec).map_err(e)?;
+        write_rows(tx, rec).map_err(e)?;
         tx.execute(
             "INSERT INTO checkpoint (id, block, hash) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET block = excluded.block, hash = excluded.hash",
             params![to_sql(rec.number), rec.hash],
         )
         .map_err(e)?;
-        tx.commit().map_err(e)?;
         Ok(Applied::Written)
     }
 }
