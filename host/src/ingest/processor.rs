@@ -129,15 +129,18 @@ async fn read_positions(
     blocks: &[At],
 ) -> Result<Vec<BTreeMap<(Account, Account), u64>>, IngestError> {
     let mut pairs = BTreeSet::new();
-    for at in blocks {
-        for (ck, hks) in positions::hotkeys_of(c, meta, coldkeys, *at).await? {
+    let reads = blocks
+        .iter()
+        .map(|at| positions::hotkeys_of(c, meta, coldkeys, *at));
+    for m in futures::future::try_join_all(reads).await? {
+        for (ck, hks) in m {
             pairs.extend(hks.into_iter().map(|h| (h, ck)));
         }
     }
-    let mut out = vec![];
-    for at in blocks {
-        out.push(positions::positions(c, meta, netuid, &pairs, *at).await?);
-    }
+    let reads = blocks
+        .iter()
+        .map(|at| positions::positions(c, meta, netuid, &pairs, *at));
+    let out = futures::future::try_join_all(reads).await?;
     Ok(out)
 }
 
@@ -289,8 +292,10 @@ pub async fn process(
     let mut attributed = None;
     if epoch.run.is_some() || epoch.skipped {
         let pre = prev("reading the epoch's pre-state")?;
-        let (neurons_pre, st_pre) = positions::neurons(c, meta, netuid, pre).await?;
-        let st = positions::epoch_state(c, meta, netuid, now).await?;
+        let ((neurons_pre, st_pre), st) = futures::try_join!(
+            positions::neurons(c, meta, netuid, pre),
+            positions::epoch_state(c, meta, netuid, now)
+        )?;
         let rule = check_epoch(netuid, number, &st_pre, &st, t.last_epoch_index)?;
         rec.epochs.push(EpochRecord {
             netuid,
@@ -310,7 +315,10 @@ pub async fn process(
         if let Some((event_index, emissions)) = &epoch.run {
             // Incentive by uid -> hotkey at b-1 -> owner coldkey.
             let hks: BTreeSet<Account> = neurons_pre.values().copied().collect();
-            let owners_pre = positions::owners(c, meta, &hks, pre).await?;
+            let (owners_pre, divs) = futures::try_join!(
+                positions::owners(c, meta, &hks, pre),
+                positions::dividends(c, meta, netuid, &hks, now)
+            )?;
             let mut extra = vec![];
             for (uid, alpha) in emissions.iter().enumerate() {
                 if *alpha == 0 {
@@ -334,7 +342,6 @@ pub async fn process(
                     counterparty: None,
                 });
             }
-            let divs = positions::dividends(c, meta, netuid, &hks, now).await?;
             for (h, d) in &divs {
                 extra.push(Flow {
                     block: number,
