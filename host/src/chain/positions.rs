@@ -89,13 +89,7 @@ pub async fn neurons(
     let prefix = meta.key(SM, "Keys", &[KeyPart::U16(netuid)])?;
     let keys = c.keys(&prefix, at.number, &at.hash).await?;
     let mut all = keys.clone();
-    let mut extra = vec![meta.key(SM, "Tempo", &[KeyPart::U16(netuid)])?];
-    for e in ["LastEpochBlock", "SubnetEpochIndex"] {
-        if meta.has(SM, e) {
-            extra.push(meta.key(SM, e, &[KeyPart::U16(netuid)])?);
-        }
-    }
-    all.extend(extra.iter().cloned());
+    all.extend(epoch_keys(meta, netuid)?);
     let values = c.storage_at(&all, at.number, &at.hash).await?;
     let mut out = BTreeMap::new();
     for (k, v) in keys.iter().zip(&values) {
@@ -106,27 +100,7 @@ pub async fn neurons(
         let uid = u16::from_le_bytes([tail[0], tail[1]]);
         out.insert(uid, account_value(meta, "Keys", v)?);
     }
-    let ev = &values[keys.len()..];
-    let get = |i: usize, e: &str| -> Result<Option<u64>, ChainError> {
-        ev.get(i)
-            .cloned()
-            .flatten()
-            .map(|b| u64_value(meta, e, &b))
-            .transpose()
-    };
-    let mut st = EpochState {
-        tempo: get(0, "Tempo")?.unwrap_or(0),
-        ..Default::default()
-    };
-    let mut i = 1;
-    if meta.has(SM, "LastEpochBlock") {
-        st.last_epoch_block = Some(get(i, "LastEpochBlock")?.unwrap_or(0));
-        i += 1;
-    }
-    if meta.has(SM, "SubnetEpochIndex") {
-        st.epoch_index = Some(get(i, "SubnetEpochIndex")?.unwrap_or(0));
-    }
-    Ok((out, st))
+    Ok((out, epoch_decode(meta, &values[keys.len()..])?))
 }
 
 /// Epoch storage only (one request).
@@ -136,13 +110,25 @@ pub async fn epoch_state(
     netuid: u16,
     at: At,
 ) -> Result<EpochState, ChainError> {
+    let keys = epoch_keys(meta, netuid)?;
+    let v = c.storage_at(&keys, at.number, &at.hash).await?;
+    epoch_decode(meta, &v)
+}
+
+/// The epoch storage keys of a subnet: `Tempo`, then `LastEpochBlock` and
+/// `SubnetEpochIndex` where the node's metadata has them.
+fn epoch_keys(meta: &ChainMeta, netuid: u16) -> Result<Vec<Vec<u8>>, ChainError> {
     let mut keys = vec![meta.key(SM, "Tempo", &[KeyPart::U16(netuid)])?];
     for e in ["LastEpochBlock", "SubnetEpochIndex"] {
         if meta.has(SM, e) {
             keys.push(meta.key(SM, e, &[KeyPart::U16(netuid)])?);
         }
     }
-    let v = c.storage_at(&keys, at.number, &at.hash).await?;
+    Ok(keys)
+}
+
+/// Decodes the values read for [`epoch_keys`], in the same order.
+fn epoch_decode(meta: &ChainMeta, v: &[Option<Vec<u8>>]) -> Result<EpochState, ChainError> {
     let get = |i: usize, e: &str| -> Result<Option<u64>, ChainError> {
         v.get(i)
             .cloned()
