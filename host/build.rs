@@ -1,5 +1,7 @@
 //! Builds the default policy (`plugin/`) into a wasm component and embeds it, so that
-//! `cargo run` and `cargo test` work on a fresh clone with no separate build step.
+//! `cargo run` and `cargo test` work on a fresh clone with no separate build step. Also
+//! embeds the contract conformance vectors (`tests/vectors/contract/`), which every
+//! policy must pass at install.
 use std::path::Path;
 
 fn main() {
@@ -7,4 +9,24 @@ fn main() {
     vesting_wasm_build::rerun_if_changed(&workspace, "plugin");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     vesting_wasm_build::build_policy(&workspace, "vesting-policy-default", Path::new(&out));
+    embed_contract_vectors(&workspace.join("tests/vectors/contract"), Path::new(&out));
+}
+
+fn embed_contract_vectors(dir: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("contract vectors {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut src = String::from("/// The contract conformance vectors: (file name, JSON).\npub const CONTRACT_VECTORS: &[(&str, &str)] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        let path = f.canonicalize().unwrap();
+        src.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
+    }
+    src.push_str("];\n");
+    std::fs::write(out.join("contract_vectors.rs"), src).expect("write contract_vectors.rs");
 }

@@ -9,5 +9,6 @@ pub mod chain;
 pub mod cli;
 pub mod ingest;
 pub mod policy;
+pub mod registry;
 pub mod service;
 pub mod store;

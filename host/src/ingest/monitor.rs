@@ -18,6 +18,8 @@ use crate::chain::{
     ChainClient, ChainError, ChainMeta, Hash, RpcStats, header_hash, hex0x, parse_hash,
 };
 use crate::policy::{Param, Policy};
+use crate::registry::Registry;
+use std::sync::atomic::{AtomicU64, Ordering};
 use crate::store::Store;
 
 /// Where an empty store starts.
@@ -110,6 +112,9 @@ pub struct Monitor {
     reconnects: u64,
     /// Processed blocks not yet written (catch-up writes them in batches).
     pending: Vec<crate::store::BlockRecord>,
+    /// Answers a block when the policy in service fails on it (the built-in policy).
+    fallback: Option<Arc<Policy>>,
+    policy_failures: Arc<AtomicU64>,
 }
 
 /// Blocks per transaction while catching up.
@@ -157,6 +162,7 @@ impl Monitor {
                 policy,
                 params,
                 extra_coldkeys: cfg.track_coldkeys.clone(),
+                registry: None,
             },
             cfg,
             store,
@@ -171,7 +177,25 @@ impl Monitor {
             reconnects: 0,
             timings: Timings::default(),
             pending: Vec::new(),
+            fallback: None,
+            policy_failures: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Follows the store's policy lifecycle (activation at epoch boundaries, shadow runs,
+    /// changes by other processes); when the policy in service fails on a block, `fallback`
+    /// processes it instead and `failures` counts it.
+    pub fn with_registry(
+        mut self,
+        registry: Arc<Registry>,
+        fallback: Arc<Policy>,
+        failures: Arc<AtomicU64>,
+    ) -> Self {
+        self.ctx.policy = registry.active_slot().clone();
+        self.ctx.registry = Some(registry);
+        self.fallback = Some(fallback);
+        self.policy_failures = failures;
+        self
     }
 
     /// Requests counted across reconnects.
@@ -434,18 +458,39 @@ impl Monitor {
             Some((n, h)) if n + 1 == number => Some(h),
             _ => None,
         };
+        if let Some(r) = &self.ctx.registry
+            && let Err(e) = r.sync(&self.store)
+        {
+            tracing::error!("policy state: {e:#}; the policies in service stay as they are");
+        }
         let t0 = std::time::Instant::now();
-        let (rec, tracker, code_updated) = process(
-            client,
-            &meta,
-            &self.ctx,
-            &self.tracker,
-            number,
-            hash,
-            parent,
-            events,
-        )
-        .await?;
+        let run = |fallback| {
+            process(
+                client,
+                &meta,
+                &self.ctx,
+                &self.tracker,
+                number,
+                hash,
+                parent,
+                events,
+                fallback,
+            )
+        };
+        let (rec, tracker, code_updated) = match run(None).await {
+            Err(IngestError::Policy(e)) if self.fallback.is_some() => {
+                self.policy_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
+                run(self.fallback.clone()).await?
+            }
+            r => r?,
+        };
+        if rec.activation.is_some()
+            && let Some(r) = &self.ctx.registry
+            && let Some(p) = r.pending()
+        {
+            r.promoted(p);
+        }
         let t1 = std::time::Instant::now();
         let is_epoch = !(rec.attributions.is_empty() && rec.epochs.is_empty());
         if batch {

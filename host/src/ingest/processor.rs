@@ -15,11 +15,12 @@ use super::classify::{Classified, classify};
 use crate::chain::positions::{self, At, EpochState};
 use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
 use crate::policy::{
-    AttributionInput, Earning, Flow, FlowKind, HolderLedger, HoldingsInput, LedgerInput, Miner,
-    MultipliersInput, Param, Policy, Position,
+    AttributionInput, Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy,
+    Position, decision,
 };
+use crate::registry::Registry;
 use crate::store::{
-    BlockRecord, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen, RegistrationSeen,
+    BlockRecord, DecisionRecord, ShadowDiff, ShadowRecord, ShadowRun, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen, RegistrationSeen,
     SnapshotPhase, SnapshotRow, Store,
 };
 
@@ -78,6 +79,9 @@ pub struct Context {
     pub params: Vec<Param>,
     /// Coldkeys tracked from the first block besides the neurons' owners.
     pub extra_coldkeys: Vec<Account>,
+    /// The policy lifecycle (pending activation at the next epoch, shadow runs); None for
+    /// plain ingest with one fixed policy.
+    pub registry: Option<Arc<Registry>>,
 }
 
 fn is_manual(k: FlowKind) -> bool {
@@ -145,7 +149,8 @@ async fn read_positions(
 }
 
 /// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
-/// tracker after it.
+/// tracker after it. `fallback` replaces the policy in service for this block (after it
+/// failed on it).
 #[allow(clippy::too_many_arguments)]
 pub async fn process(
     c: &ChainClient,
@@ -156,6 +161,7 @@ pub async fn process(
     hash: Hash,
     parent: Option<Hash>,
     events_raw: &[u8],
+    fallback: Option<Arc<Policy>>,
 ) -> Result<(BlockRecord, Tracker, bool), IngestError> {
     let netuid = ctx.netuid;
     let decoded = events::decode(meta, events_raw)?;
@@ -166,10 +172,23 @@ pub async fn process(
         code_updated,
     } = classify(number, netuid, &decoded.records);
     let mut t = tracker.clone();
+    // A policy scheduled for the next epoch boundary serves from this epoch block on (the
+    // monitor swaps it in once the block is written).
+    let pending = ctx
+        .registry
+        .as_ref()
+        .and_then(|r| r.pending())
+        .filter(|_| epoch.run.is_some());
+    // After a failure the pending policy is not promoted: it tries again next epoch.
+    let pending = pending.filter(|_| fallback.is_none());
+    let policy = fallback
+        .or_else(|| pending.clone())
+        .unwrap_or_else(|| ctx.policy.load_full());
     let mut rec = BlockRecord {
         number,
         hash: hex0x(&hash),
         events: decoded.total,
+        activation: pending.map(|p| p.sha256_hex()),
         ..Default::default()
     };
     let prev_hash = match parent {
@@ -376,7 +395,6 @@ pub async fn process(
                 netuid,
                 &after,
             ));
-            let policy = ctx.policy.load();
             let out = policy.attribute(
                 &ctx.params,
                 &AttributionInput {
@@ -424,7 +442,6 @@ pub async fn process(
     let is_epoch = attributed.is_some();
     let neurons_changed = !rec.registrations.is_empty();
     if is_epoch || !manual.is_empty() || !seeds.is_empty() || neurons_changed {
-        let policy = ctx.policy.load();
         let mut step_flows = seeds;
         step_flows.extend(manual);
         let holders: BTreeSet<String> = step_flows
@@ -464,18 +481,12 @@ pub async fn process(
         // recomputed; between epochs only those whose ledger changed (the others' rows stand).
         let full = is_epoch || neurons_changed;
         let changed: BTreeSet<String> = step.ledgers.iter().map(|l| l.holder.clone()).collect();
-        step.holdings = policy.holdings(
-            &ctx.params,
-            &HoldingsInput {
-                block: number,
-                ledgers: t
-                    .ledgers
-                    .values()
-                    .filter(|l| full || changed.contains(&l.holder))
-                    .cloned()
-                    .collect(),
-            },
-        )?;
+        let ledgers: Vec<HolderLedger> = t
+            .ledgers
+            .values()
+            .filter(|l| full || changed.contains(&l.holder))
+            .cloned()
+            .collect();
         let miners: Vec<Miner> = t
             .neurons
             .iter()
@@ -486,21 +497,104 @@ pub async fn process(
             })
             .filter(|m| full || changed.contains(&m.coldkey) || changed.contains(&m.hotkey))
             .collect();
-        if !miners.is_empty() {
-            step.multipliers = policy.multipliers(
-                &ctx.params,
-                &MultipliersInput {
-                    block: number,
-                    holdings: step.holdings.clone(),
-                    miners,
-                },
-            )?;
+        let input_sha256 = is_epoch.then(|| decision::input_hash(number, &ctx.params, &ledgers, &miners));
+        let shadow_input = is_epoch.then(|| (ledgers.clone(), miners.clone()));
+        let d = decision::run(&policy, &ctx.params, number, ledgers, miners.clone())?;
+        if let Some(input_sha256) = input_sha256 {
+            rec.decision = Some(DecisionRecord {
+                block: number,
+                policy_sha256: policy.sha256_hex(),
+                input_sha256,
+                output_sha256: decision::output_hash(&d),
+                params_json: json(&ctx.params),
+                resolved_params_json: json(&policy.resolve_params(&ctx.params)?),
+                miners_json: json(&miners),
+            });
         }
+        if let (Some((ledgers, miners)), Some(candidate)) = (
+            shadow_input,
+            ctx.registry.as_ref().and_then(|r| r.shadow()),
+        ) {
+            rec.shadow = Some(shadow_run(&policy, &candidate, &ctx.params, number, ledgers, miners, &d));
+        }
+        step.holdings = d.holdings;
+        step.multipliers = d.multipliers;
         rec.step = Some(step);
     }
     rec.attributions = attributed.unwrap_or_default();
     rec.flows = flows;
     Ok((rec, t, code_updated))
+}
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Runs `candidate` beside `active` on the same ledgers and miners and compares the weights
+/// each gives from equal base weights. A failing candidate is recorded, never raised.
+fn shadow_run(
+    active: &Policy,
+    candidate: &Policy,
+    params: &[Param],
+    block: u64,
+    ledgers: Vec<HolderLedger>,
+    miners: Vec<Miner>,
+    active_decision: &decision::Decision,
+) -> ShadowRecord {
+    let mut rec = ShadowRecord {
+        run: ShadowRun {
+            block,
+            candidate: candidate.sha256_hex(),
+            active: active.sha256_hex(),
+            ..Default::default()
+        },
+        diffs: vec![],
+    };
+    let weights = |p: &Policy, m: &[crate::policy::MinerMultiplier]| {
+        if m.is_empty() {
+            return Ok(vec![]);
+        }
+        p.apply_weights(params, &decision::equal_base_input(m))
+            .map(|o| o.weights)
+    };
+    let run = || -> Result<_, crate::policy::CallError> {
+        let c = decision::run(candidate, params, block, ledgers, miners)?;
+        let cw = weights(candidate, &c.multipliers)?;
+        let aw = weights(active, &active_decision.multipliers)?;
+        Ok((c, cw, aw))
+    };
+    match run() {
+        Err(e) => {
+            tracing::warn!("shadow policy at #{block}: {e}");
+            rec.run.error = Some(e.to_string());
+        }
+        Ok((c, cw, aw)) => {
+            let by_uid: BTreeMap<u16, (u64, u64)> = c
+                .multipliers
+                .iter()
+                .zip(cw)
+                .map(|(m, w)| (m.uid, (m.multiplier, w)))
+                .collect();
+            for (m, aw) in active_decision.multipliers.iter().zip(aw) {
+                let (cm, cw) = by_uid.get(&m.uid).copied().unwrap_or((0, 0));
+                let diff = aw.abs_diff(cw);
+                rec.run.total_weight_diff += diff;
+                rec.run.max_weight_diff = rec.run.max_weight_diff.max(diff);
+                if diff > 0 || cm != m.multiplier {
+                    rec.run.miners_changed += 1;
+                }
+                rec.diffs.push(ShadowDiff {
+                    uid: m.uid,
+                    hotkey: m.hotkey.clone(),
+                    active_multiplier: m.multiplier,
+                    candidate_multiplier: cm,
+                    active_weight: aw,
+                    candidate_weight: cw,
+                });
+            }
+        }
+    }
+    rec
 }
 
 /// Cross-checks an epoch run or skip at `b` against storage; returns the rule it matches.

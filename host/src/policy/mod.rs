@@ -6,6 +6,7 @@
 mod bindings;
 mod builtin;
 pub mod check;
+pub mod decision;
 mod engine;
 mod error;
 pub mod invariants;
@@ -14,7 +15,7 @@ pub mod sample;
 pub mod vectors;
 
 pub use bindings::*;
-pub use builtin::DEFAULT_POLICY_WASM;
+pub use builtin::{CONTRACT_VECTORS, DEFAULT_POLICY_WASM};
 pub use engine::{Limits, PolicyEngine};
 pub use error::{CallError, Failure, LoadError};
 pub use loaded::Policy;

@@ -6,8 +6,8 @@ use super::VestingConfig;
 use crate::chain::endpoint;
 use crate::ingest::{Monitor, MonitorConfig, StartAt, StopHandle};
 use crate::policy::*;
-use crate::store::{HolderStats, MultiplierRow, Store};
-use arc_swap::ArcSwap;
+use crate::registry::{InstallReport, Registry, install_check};
+use crate::store::{HolderStats, MultiplierRow, NewPolicy, PolicyRow, PolicyState, Store};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +22,9 @@ pub struct Metrics {
     /// Calls where the policy in service failed and the fallback answered.
     pub policy_failures: AtomicU64,
     pub apply_nanos: AtomicU64,
+    /// Blocks where the policy in service failed in the monitor and the built-in one
+    /// processed the block.
+    pub ingest_policy_failures: Arc<AtomicU64>,
 }
 
 /// One miner's line in the stats.
@@ -65,31 +68,35 @@ struct Background {
 /// The vesting system of a validator.
 pub struct VestingSystem {
     config: VestingConfig,
-    engine: PolicyEngine,
-    policy: Arc<ArcSwap<Policy>>,
+    /// The policies in service (active, pending, shadow), mirrored from the store.
+    registry: Arc<Registry>,
     /// Answers when the policy in service fails: the built-in default policy.
     fallback: Arc<Policy>,
     params: Vec<Param>,
-    /// The policy before the last activation, for rollback.
-    previous: Mutex<Option<Arc<Policy>>>,
+    /// A read-write handle for policy lifecycle changes (the monitor has its own).
+    writer: Mutex<Store>,
     reader: Mutex<Option<Store>>,
     background: Mutex<Option<Background>>,
     metrics: Arc<Metrics>,
 }
 
 impl VestingSystem {
-    /// Loads the policy and checks the configuration; nothing touches the chain yet.
+    /// Opens the store and puts a policy in service: the configured one (`policy`), else
+    /// the store's active policy, else the built-in default. Checks the configuration with
+    /// it; nothing touches the chain yet.
     pub fn new(config: VestingConfig) -> anyhow::Result<Self> {
         let engine = PolicyEngine::new(Limits::default(), None)?;
         let fallback = engine.load(DEFAULT_POLICY_WASM)?;
-        let policy = match &config.policy {
-            Some(path) => {
-                let wasm = std::fs::read(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read policy {}: {e}", path.display()))?;
-                engine.load(&wasm)?
-            }
-            None => fallback.clone(),
+        let configured = match &config.policy {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read policy {}: {e}", path.display()))?,
+            ),
+            None => None,
         };
+        let store = Store::open(&config.db_path)?;
+        let registry = Arc::new(Registry::new(engine, fallback.clone()));
+        let policy = registry.start(&store, configured.as_deref())?;
         // The configuration's parameters, not a list resolved against one policy: every
         // policy in service fills in its own defaults (a swapped-in policy may declare
         // other parameters than the first one).
@@ -97,11 +104,10 @@ impl VestingSystem {
         policy.resolve_params(&params)?;
         Ok(VestingSystem {
             config,
-            engine,
-            policy: Arc::new(ArcSwap::new(policy)),
+            registry,
             fallback,
             params,
-            previous: Mutex::new(None),
+            writer: Mutex::new(store),
             reader: Mutex::new(None),
             background: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
@@ -117,50 +123,117 @@ impl VestingSystem {
     }
 
     pub fn engine(&self) -> &PolicyEngine {
-        &self.engine
+        self.registry.engine()
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The configured parameters (each policy fills in its own defaults).
+    pub fn params(&self) -> &[Param] {
+        &self.params
     }
 
     /// The policy in service.
     pub fn policy(&self) -> Arc<Policy> {
-        self.policy.load_full()
+        self.registry.active()
     }
 
-    /// Puts `policy` in service at once; calls in flight finish on the old one.
-    pub fn activate(&self, policy: Arc<Policy>) {
-        let old = self.policy.swap(policy);
-        *self.previous.lock().unwrap_or_else(|e| e.into_inner()) = Some(old);
-    }
-
-    /// Checks a policy component (contract, imports, typed refusals, a dry run with the
-    /// service's parameters) and activates it if every check passes; the report either way.
-    pub fn install(
+    fn lifecycle<T>(
         &self,
-        wasm: &[u8],
-    ) -> anyhow::Result<(crate::policy::check::Report, Option<Arc<Policy>>)> {
-        let report = crate::policy::check::check(&self.engine, wasm);
+        f: impl FnOnce(&Store) -> anyhow::Result<T>,
+    ) -> anyhow::Result<(T, PolicyState)> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let out = f(&store)?;
+        self.registry.sync(&store)?;
+        Ok((out, store.policy_state()?))
+    }
+
+    /// Checks a policy component (contract, imports, typed refusals, the conformance vectors,
+    /// the configured parameters, a dry run on the store's current state) and stores it if
+    /// every check passes; the report either way. Storing does not activate.
+    pub fn install(&self, wasm: &[u8]) -> anyhow::Result<(InstallReport, Option<Arc<Policy>>)> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let report = install_check(
+            self.engine(),
+            wasm,
+            &self.params,
+            Some((&store, self.config.netuid)),
+        );
         if !report.passed() {
             return Ok((report, None));
         }
-        let policy = self.engine.load(wasm)?;
-        policy.resolve_params(&self.params)?;
-        self.activate(policy.clone());
-        tracing::info!("policy {} activated", policy.label());
+        let policy = self.engine().load(wasm)?;
+        let info = policy.info();
+        store.put_policy(&NewPolicy {
+            sha256: &policy.sha256_hex(),
+            name: &info.name,
+            version: &info.version,
+            contract: &info.contract,
+            wasm,
+            origin: "checked",
+            report_json: &serde_json::to_string(&report)?,
+        })?;
+        tracing::info!("policy {} installed", policy.label());
         Ok((report, Some(policy)))
+    }
+
+    /// Puts a stored policy (sha256, prefix or name) in service now, or at the next epoch
+    /// boundary. A swap is atomic: calls in flight finish on the policy they started with.
+    pub fn activate(&self, key: &str, at_next_epoch: bool) -> anyhow::Result<PolicyState> {
+        Ok(self
+            .lifecycle(|s| {
+                let p = s.find_policy(key)?;
+                if !at_next_epoch {
+                    // Loading (and resolving the parameters) before the switch: a policy
+                    // that cannot serve is refused, the one in service stays.
+                    let loaded = self.engine().load(&s.policy_wasm(&p.sha256)?)?;
+                    loaded.resolve_params(&self.params)?;
+                    s.activate_policy(&p.sha256, "requested")?;
+                } else {
+                    s.schedule_policy(&p.sha256, "requested")?;
+                }
+                Ok(())
+            })?
+            .1)
+    }
+
+    /// Installs (with every check) and activates at once; the report either way.
+    pub fn install_and_activate(
+        &self,
+        wasm: &[u8],
+    ) -> anyhow::Result<(InstallReport, Option<Arc<Policy>>)> {
+        let (report, policy) = self.install(wasm)?;
+        if let Some(p) = &policy {
+            self.activate(&p.sha256_hex(), false)?;
+        }
+        Ok((report, policy))
     }
 
     /// Puts the policy before the last activation back in service.
     pub fn rollback(&self) -> anyhow::Result<Arc<Policy>> {
-        let previous = self
-            .previous
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        let Some(previous) = previous else {
-            anyhow::bail!("there is no previous policy to roll back to");
-        };
-        self.activate(previous.clone());
-        tracing::info!("rolled back to policy {}", previous.label());
-        Ok(previous)
+        self.lifecycle(|s| Ok(s.rollback_policy("requested")?))?;
+        let p = self.policy();
+        tracing::info!("rolled back to policy {}", p.label());
+        Ok(p)
+    }
+
+    /// Runs a stored policy in shadow at every epoch (None stops it).
+    pub fn shadow(&self, key: Option<&str>) -> anyhow::Result<PolicyState> {
+        Ok(self
+            .lifecycle(|s| {
+                let sha = key.map(|k| s.find_policy(k)).transpose()?.map(|p| p.sha256);
+                s.set_shadow_policy(sha.as_deref(), "requested")?;
+                Ok(())
+            })?
+            .1)
+    }
+
+    /// The stored policies and the state.
+    pub fn policies(&self) -> anyhow::Result<(Vec<PolicyRow>, PolicyState)> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        Ok((store.policies()?, store.policy_state()?))
     }
 
     fn monitor_config(&self) -> anyhow::Result<MonitorConfig> {
@@ -176,14 +249,23 @@ impl VestingSystem {
         Ok(cfg)
     }
 
+    fn monitor(&self, cfg: MonitorConfig) -> anyhow::Result<Monitor> {
+        Ok(Monitor::new(
+            cfg,
+            self.registry.active_slot().clone(),
+            self.params.clone(),
+        )?
+        .with_registry(
+            self.registry.clone(),
+            self.fallback.clone(),
+            self.metrics.ingest_policy_failures.clone(),
+        ))
+    }
+
     /// Opens the store and, with `use_background_thread`, starts following the chain on a
     /// thread of its own (with its own async runtime); the caller is never blocked.
     pub fn initialize(&self) -> anyhow::Result<()> {
-        let monitor = Monitor::new(
-            self.monitor_config()?,
-            self.policy.clone(),
-            self.params.clone(),
-        )?;
+        let monitor = self.monitor(self.monitor_config()?)?;
         *self.reader.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Store::open_read_only(&self.config.db_path)?);
         if self.config.use_background_thread {
@@ -209,7 +291,7 @@ impl VestingSystem {
     pub fn update(&self) -> anyhow::Result<()> {
         let mut cfg = self.monitor_config()?;
         cfg.follow = false;
-        let mut monitor = Monitor::new(cfg, self.policy.clone(), self.params.clone())?;
+        let mut monitor = self.monitor(cfg)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -263,7 +345,7 @@ impl VestingSystem {
             hotkeys: hotkeys.to_vec(),
             multipliers,
         };
-        let policy = self.policy.load_full();
+        let policy = self.policy();
         let out = match policy.apply_weights(&self.params, &input) {
             Ok(out) => Ok(out),
             Err(
@@ -289,6 +371,27 @@ impl VestingSystem {
         out
     }
 
+    /// Why `hotkey` has its latest multiplier.
+    pub fn explain(&self, hotkey: &str) -> anyhow::Result<super::explain::Explanation> {
+        let params = self.policy().resolve_params(&self.params)?;
+        let store = Store::open_read_only(&self.config.db_path)?;
+        super::explain::explain(&store, hotkey, params)
+    }
+
+    /// Replays the decision at `block` (the latest epoch's when None) with the policy that
+    /// made it; whether it is bit-identical.
+    pub fn replay(&self, block: Option<u64>) -> anyhow::Result<super::explain::Replay> {
+        let store = Store::open_read_only(&self.config.db_path)?;
+        let d = store
+            .decision_at_or_before(block.unwrap_or(u64::MAX >> 1))?
+            .filter(|d| block.is_none_or(|b| d.block == b))
+            .ok_or_else(|| match block {
+                Some(b) => anyhow::anyhow!("no epoch decision is recorded at block #{b}"),
+                None => anyhow::anyhow!("no epoch decision is recorded yet"),
+            })?;
+        super::explain::replay(&store, self.engine(), &d)
+    }
+
     /// Holders' latest metrics.
     pub fn holders(&self) -> anyhow::Result<Vec<HolderStats>> {
         self.read(|s| s.holder_stats())
@@ -300,7 +403,7 @@ impl VestingSystem {
         let holders = self.holders()?;
         let last_block = self.read(|s| s.checkpoint())?.map(|c| c.block);
         let epochs = self.read(|s| s.epochs(self.config.netuid))?.len();
-        let policy = self.policy.load_full();
+        let policy = self.policy();
         let miners = multipliers
             .iter()
             .map(|m| {

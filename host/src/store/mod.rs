@@ -4,6 +4,7 @@
 //! [`from_sql`]), so every u64 round-trips losslessly.
 
 pub mod migrations;
+mod policies;
 mod query;
 mod records;
 mod write;
@@ -14,6 +15,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use query::{EpochRow, FlowRow, HolderStats, MinerHistoryRow, MultiplierRow};
 pub use records::*;
+pub use policies::{
+    DecisionRecord, NewPolicy, PolicyLogRow, PolicyRow, PolicyState, ShadowDiff, ShadowRecord,
+    ShadowRun,
+};
 
 /// Errors of the store, each naming the database and what is wrong.
 #[derive(Debug, thiserror::Error)]

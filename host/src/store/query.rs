@@ -281,23 +281,23 @@ impl Store {
                  ON h.holder = m.holder AND h.block = m.block ORDER BY h.holder",
             )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(HolderStats {
-                    block: from_sql(r.get(0)?),
-                    holder: r.get(1)?,
-                    total_stake: from_sql(r.get(2)?),
-                    earned_in_window: from_sql(r.get(3)?),
-                    held_in_window: from_sql(r.get(4)?),
-                    held_fraction: from_sql(r.get(5)?),
-                    holding_blocks: from_sql(r.get(6)?),
-                    holding_days: from_sql(r.get(7)?),
-                    vested: from_sql(r.get(8)?),
-                    locked: from_sql(r.get(9)?),
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], holder_stats_row).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// A holder's holding metrics at `block` (the latest row at or before it).
+    pub fn holding_at(&self, holder: &str, block: u64) -> Result<Option<HolderStats>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT block, holder, total_stake, earned_in_window, held_in_window, held_fraction,
+                 holding_blocks, holding_days, vested, locked FROM holdings
+                 WHERE holder = ?1 AND block <= ?2 ORDER BY block DESC LIMIT 1",
+                params![holder, to_sql(block)],
+                holder_stats_row,
+            )
+            .optional()
             .map_err(|e| self.err(e))
     }
 
@@ -395,5 +395,20 @@ fn multiplier_row(r: &rusqlite::Row) -> rusqlite::Result<MultiplierRow> {
         held_factor: from_sql(r.get(5)?),
         duration_factor: from_sql(r.get(6)?),
         eligible: r.get(7)?,
+    })
+}
+
+fn holder_stats_row(r: &rusqlite::Row) -> rusqlite::Result<HolderStats> {
+    Ok(HolderStats {
+        block: from_sql(r.get(0)?),
+        holder: r.get(1)?,
+        total_stake: from_sql(r.get(2)?),
+        earned_in_window: from_sql(r.get(3)?),
+        held_in_window: from_sql(r.get(4)?),
+        held_fraction: from_sql(r.get(5)?),
+        holding_blocks: from_sql(r.get(6)?),
+        holding_days: from_sql(r.get(7)?),
+        vested: from_sql(r.get(8)?),
+        locked: from_sql(r.get(9)?),
     })
 }

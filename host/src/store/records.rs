@@ -116,4 +116,10 @@ pub struct BlockRecord {
     /// Coldkeys that start being tracked at this block.
     pub new_tracked: Vec<String>,
     pub step: Option<LedgerStepRecord>,
+    /// The epoch's decision record (policy, input and output hashes).
+    pub decision: Option<super::DecisionRecord>,
+    /// A candidate policy run in shadow at this epoch.
+    pub shadow: Option<super::ShadowRecord>,
+    /// A policy scheduled for the next epoch boundary went into service at this block.
+    pub activation: Option<String>,
 }

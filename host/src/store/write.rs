@@ -301,6 +301,13 @@ fn write_rows(tx: &Transaction, rec: &BlockRecord) -> rusqlite::Result<()> {
     if let Some(step) = &rec.step {
         write_step(tx, step)?;
     }
+    super::policies::write_lifecycle(
+        tx,
+        rec.number,
+        rec.decision.as_ref(),
+        rec.shadow.as_ref(),
+        rec.activation.as_deref(),
+    )?;
     Ok(())
 }
 

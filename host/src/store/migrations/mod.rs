@@ -3,13 +3,15 @@
 
 use rusqlite_migration::{M, Migrations};
 
-/// Every migration, oldest first. Later issues append theirs (policies, decisions) here.
+/// Every migration, oldest first. 
 pub fn migrations() -> Vec<M<'static>> {
     vec![
         M::up(include_str!("0001_ingest.sql"))
             .comment("ingest: chain history, ledger, multipliers"),
         M::up(include_str!("0002_multiplier_index.sql"))
             .comment("ingest: latest multiplier per uid by index"),
+        M::up(include_str!("0003_policies.sql"))
+            .comment("policies, policy state and log, decisions, shadow runs"),
     ]
 }
 
