@@ -47,6 +47,7 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .route("/multipliers", get(multipliers))
         .route("/miners", get(miners))
         .route("/miners/{hotkey}", get(miner))
+        .route("/explain/{hotkey}", get(explain))
         .route("/epochs", get(epochs))
         .route("/weights/apply", post(apply))
         .route("/metrics", get(metrics::render))
@@ -54,8 +55,11 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .merge(
             Router::new()
                 .route("/policy", get(policy_info))
+                .route("/policies", get(policies))
+                .route("/policy/install", post(policy_install))
                 .route("/policy/activate", post(policy_activate))
                 .route("/policy/rollback", post(policy_rollback))
+                .route("/policy/shadow", get(shadow_runs).post(policy_shadow))
                 .layer(DefaultBodyLimit::max(MAX_POLICY)),
         )
         .with_state(system)
@@ -84,32 +88,146 @@ fn authorize(s: &VestingSystem, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn policy_info(State(s): S) -> Response {
+async fn policy_info(State(s): S) -> Result<Response, ApiError> {
     let p = s.policy();
-    Json(json!({ "policy": p.label(), "sha256": p.sha256_hex(), "info": p.info() })).into_response()
+    let (_, state) = s.policies().map_err(internal)?;
+    Ok(
+        Json(json!({
+            "policy": p.label(),
+            "sha256": p.sha256_hex(),
+            "info": p.info(),
+            "state": state,
+            // What the service calls the policy with (each policy fills in its defaults).
+            "params": s.params(),
+        }))
+            .into_response(),
+    )
 }
 
-async fn policy_activate(
-    State(s): S,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
-    let system = s.clone();
-    let (report, policy) = tokio::task::spawn_blocking(move || system.install(&body))
-        .await
-        .map_err(|e| internal(e.into()))?
-        .map_err(internal)?;
+async fn policies(State(s): S) -> Result<Response, ApiError> {
+    let (policies, state) = s.policies().map_err(internal)?;
+    Ok(Json(json!({ "policies": policies, "state": state })).into_response())
+}
+
+/// A wasm component starts with these bytes.
+const WASM_MAGIC: &[u8] = b"\0asm";
+
+/// Installs (every check) and, with `activate`, puts the policy in service at once.
+async fn install(s: Arc<VestingSystem>, body: axum::body::Bytes, activate: bool) -> Result<Response, ApiError> {
+    let (report, policy) = tokio::task::spawn_blocking(move || {
+        if activate {
+            s.install_and_activate(&body)
+        } else {
+            s.install(&body)
+        }
+    })
+    .await
+    .map_err(|e| internal(e.into()))?
+    .map_err(internal)?;
     match policy {
-        Some(p) => Ok(Json(
-            json!({ "activated": p.label(), "sha256": p.sha256_hex(), "report": report }),
-        )
+        Some(p) => Ok(Json(json!({
+            if activate { "activated" } else { "installed" }: p.label(),
+            "sha256": p.sha256_hex(),
+            "report": report
+        }))
         .into_response()),
         None => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({ "error": "the policy failed its checks", "report": report })),
         )
             .into_response()),
+    }
+}
+
+async fn policy_install(
+    State(s): S,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    install(s, body, false).await
+}
+
+/// `POST /policy/activate`: a wasm body is installed and activated at once; a JSON body
+/// `{"policy": "<sha256|prefix|name>", "at": "now" | "next-epoch"}` activates a stored one.
+async fn policy_activate(
+    State(s): S,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    if body.starts_with(WASM_MAGIC) {
+        return install(s, body, true).await;
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Req {
+        policy: String,
+        #[serde(default)]
+        at: Option<String>,
+    }
+    let req: Req = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("body must be a policy .wasm or {{\"policy\": \"<sha256|name>\", \"at\": \"now\"|\"next-epoch\"}}: {e}"),
+        )
+    })?;
+    let at_next_epoch = match req.at.as_deref() {
+        None | Some("now") => false,
+        Some("next-epoch") => true,
+        Some(other) => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("`at` must be \"now\" or \"next-epoch\", not {other:?}"),
+            ));
+        }
+    };
+    let system = s.clone();
+    let state = tokio::task::spawn_blocking(move || system.activate(&req.policy, at_next_epoch))
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?;
+    Ok(Json(json!({ "state": state, "active": s.policy().label() })).into_response())
+}
+
+/// `POST /policy/shadow` `{"policy": "<sha256|prefix|name>"}` or `{"policy": null}` to stop.
+async fn policy_shadow(
+    State(s): S,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&s, &headers)?;
+    let Json(v) =
+        body.map_err(|e| ApiError(e.status(), format!("bad request body: {}", e.body_text())))?;
+    let key = match v.get("policy") {
+        Some(serde_json::Value::String(k)) => Some(k.clone()),
+        Some(serde_json::Value::Null) => None,
+        _ => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "body must be {\"policy\": \"<sha256|name>\"} or {\"policy\": null}".into(),
+            ));
+        }
+    };
+    let state = s
+        .shadow(key.as_deref())
+        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?;
+    Ok(Json(json!({ "state": state })).into_response())
+}
+
+async fn shadow_runs(State(s): S) -> Result<Response, ApiError> {
+    let runs = s.shadow_runs(20).map_err(internal)?;
+    let runs: Vec<_> = runs
+        .into_iter()
+        .map(|(run, diffs)| json!({ "run": run, "miners": diffs }))
+        .collect();
+    Ok(Json(runs).into_response())
+}
+
+async fn explain(State(s): S, Path(hotkey): Path<String>) -> Result<Response, ApiError> {
+    match s.explain(&hotkey) {
+        Ok(e) => Ok(Json(e).into_response()),
+        Err(e) => Err(ApiError(StatusCode::NOT_FOUND, format!("{e:#}"))),
     }
 }
 

@@ -3,6 +3,8 @@
 //! 2 on a usage or I/O error.
 
 mod ingest_cmd;
+mod inspect_cmd;
+mod lifecycle_cmd;
 mod policy_cmd;
 mod service_cmd;
 
@@ -42,6 +44,12 @@ pub enum Command {
     Stats(service_cmd::ServiceArgs),
     /// Adjust weights ({"uids", "weights", "hotkeys"} from a file or stdin) by the latest multipliers.
     Apply(service_cmd::ApplyArgs),
+    /// One miner: its multiplier over time, its holder's holding, its earnings per epoch.
+    Miner(inspect_cmd::HotkeyArgs),
+    /// Why a miner got its multiplier: earned, held, days, parameters, formula values.
+    Explain(inspect_cmd::HotkeyArgs),
+    /// Replay recorded epoch decisions with the policy that made them; bit-identical or not.
+    Replay(inspect_cmd::ReplayArgs),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -70,6 +78,9 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => service_cmd::demo(args),
         Command::Stats(args) => service_cmd::stats(args, cli.json),
         Command::Apply(args) => service_cmd::apply(args),
+        Command::Miner(args) => inspect_cmd::miner(args, cli.json),
+        Command::Explain(args) => inspect_cmd::explain(args, cli.json),
+        Command::Replay(args) => inspect_cmd::replay(args, cli.json),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -77,6 +88,33 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's arguments are consistent (unique names, valid conflicts).
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_read_command_takes_json() {
+        use clap::Parser;
+        for args in [
+            &["vesting", "--json", "stats"][..],
+            &["vesting", "miner", "5Abc", "--json"],
+            &["vesting", "explain", "5Abc", "--json"],
+            &["vesting", "replay", "--all", "--json"],
+            &["vesting", "policy", "list", "--json"],
+            &["vesting", "policy", "shadow", "--json"],
+        ] {
+            let cli = super::Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(cli.json, "{args:?}");
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `vesting policy ...`: check a policy component, run conformance vectors against it.
+//! `vesting policy ...`: check a policy component, run conformance vectors against it;
+//! the lifecycle subcommands are in `lifecycle_cmd`.
 
 use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, check, vectors};
 use anyhow::Context;
@@ -26,6 +27,22 @@ pub enum PolicyCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// The stored policies and their roles (active, pending, shadow, previous).
+    List {
+        #[command(flatten)]
+        service: super::service_cmd::ServiceArgs,
+    },
+    /// Check a policy (contract, conformance vectors, a dry run on the stored state) and store it.
+    Install(super::lifecycle_cmd::InstallArgs),
+    /// Put a stored policy in service, now or at the next epoch boundary.
+    Activate(super::lifecycle_cmd::ActivateArgs),
+    /// Put the previous policy back in service.
+    Rollback {
+        #[command(flatten)]
+        service: super::service_cmd::ServiceArgs,
+    },
+    /// Run a stored policy beside the active one at every epoch, or show how they differ.
+    Shadow(super::lifecycle_cmd::ShadowArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -60,7 +77,13 @@ pub fn read_policy(file: &str) -> anyhow::Result<Vec<u8>> {
 
 /// Runs a policy subcommand; `Ok(false)` when a check or a vector failed.
 pub fn run(cmd: PolicyCommand, json: bool) -> anyhow::Result<bool> {
+    use super::lifecycle_cmd as l;
     match cmd {
+        PolicyCommand::List { service } => l::list(service, json),
+        PolicyCommand::Install(a) => l::install(a, json),
+        PolicyCommand::Activate(a) => l::activate(a, json),
+        PolicyCommand::Rollback { service } => l::rollback(service, json),
+        PolicyCommand::Shadow(a) => l::shadow(a, json),
         PolicyCommand::Check { file, limits } => {
             let report = check::check(&limits.engine()?, &read_policy(&file)?);
             if json {

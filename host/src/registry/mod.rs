@@ -83,7 +83,7 @@ impl Registry {
             && *sha != self.active.load().sha256_hex()
         {
             let p = self.load(store, sha)?;
-            tracing::info!("policy {} in service", p.label());
+            tracing::debug!("policy {} in service", p.label());
             self.active.store(p);
         }
         for (slot, want) in [(&self.pending, &st.pending), (&self.shadow, &st.shadow)] {

@@ -230,6 +230,26 @@ impl VestingSystem {
             .1)
     }
 
+    /// The latest shadow runs with their per-miner rows, newest first.
+    pub fn shadow_runs(
+        &self,
+        last: usize,
+    ) -> anyhow::Result<Vec<(crate::store::ShadowRun, Vec<crate::store::ShadowDiff>)>> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = vec![];
+        for run in store.shadow_runs(last)? {
+            let diffs = store.shadow_diffs(run.block, &run.candidate)?;
+            out.push((run, diffs));
+        }
+        Ok(out)
+    }
+
+    /// The policy lifecycle log, newest first.
+    pub fn policy_log(&self, last: usize) -> anyhow::Result<Vec<crate::store::PolicyLogRow>> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(store.policy_log(last)?)
+    }
+
     /// The stored policies and the state.
     pub fn policies(&self) -> anyhow::Result<(Vec<PolicyRow>, PolicyState)> {
         let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
