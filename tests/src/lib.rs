@@ -1,6 +1,8 @@
 //! Helpers of the end-to-end tests: where the built binary and policy components are.
 use std::path::PathBuf;
 
+pub mod proc;
+
 /// The default policy component, built by this crate's build script.
 pub const DEFAULT_POLICY_WASM: &str = env!("DEFAULT_POLICY_WASM");
 /// The example `classic` policy component.

@@ -7,43 +7,15 @@
 //! (CI installs them with `pip install -r examples/python/requirements.txt`).
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-use vesting_e2e::{CLASSIC_POLICY_WASM, DEFAULT_POLICY_WASM, repo, vesting_bin};
+use std::process::{Command, Output};
+use std::time::Duration;
+use vesting_e2e::proc::{free_port, spawn, wait_for};
+use vesting_e2e::{CLASSIC_POLICY_WASM, DEFAULT_POLICY_WASM, repo};
 
 const INSTALL: &str = "pip install -r examples/python/requirements.txt";
 const SCRIPT: &str = "examples/python/validator.py";
-
-/// A child process killed when dropped.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Proc {
-    Proc(
-        Command::new(vesting_bin())
-            .args(args)
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn vesting"),
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `GET path` on loopback: (status, body).
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -68,14 +40,6 @@ fn multipliers(port: u16) -> Vec<Value> {
         .and_then(|(_, b)| serde_json::from_str::<Value>(&b).ok())
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_default()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// Runs `python3 validator.py args...` in the repository; fails the test with how to

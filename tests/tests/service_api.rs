@@ -1,137 +1,9 @@
 //! The service end to end: the real `vesting devnet` and `vesting run` processes, the HTTP
 //! API over loopback (stats, multipliers, weights, errors, metrics), and the demo command.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use vesting_e2e::{repo, vesting, vesting_bin};
-
-/// A child process killed when dropped.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Proc {
-    Proc(
-        Command::new(vesting_bin())
-            .args(args)
-            .current_dir(repo())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn vesting"),
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A minimal HTTP/1.1 JSON request on loopback: (status, body).
-fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let (status, out) = http_raw(
-        port,
-        method,
-        path,
-        "Content-Type: application/json\r\n",
-        body.as_bytes(),
-    )?;
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    // Chunked bodies: keep the JSON part.
-    let body = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
-        (Some(a), Some(b)) if !path.starts_with("/metrics") => body[a..=b].to_string(),
-        _ => body,
-    };
-    Some((status, body))
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// `vesting devnet` (scenario `tiny`) and `vesting run` against it, as real processes;
-/// both are killed and the database removed when dropped.
-struct Service {
-    api: u16,
-    db: std::path::PathBuf,
-    _procs: (Proc, Proc),
-}
-
-impl Service {
-    fn start(name: &str, token: Option<&str>) -> Service {
-        let (chain, api) = (free_port(), free_port());
-        let chain_port = chain.to_string();
-        let devnet = spawn(&[
-            "devnet",
-            "--scenario",
-            "tiny",
-            "--port",
-            &chain_port,
-            "--block-time-ms",
-            "20",
-            "--archive",
-        ]);
-        wait_for("the devnet", Duration::from_secs(60), || {
-            TcpStream::connect(("127.0.0.1", chain)).is_ok()
-        });
-        let db = std::env::temp_dir().join(format!("vesting-{name}-{}.db", std::process::id()));
-        let (endpoint, api_addr) = (
-            format!("ws://127.0.0.1:{chain}"),
-            format!("127.0.0.1:{api}"),
-        );
-        let mut cmd = Command::new(vesting_bin());
-        cmd.args([
-            "run",
-            "--netuid",
-            "1",
-            "--subtensor.chain_endpoint",
-            &endpoint,
-            "--db",
-            db.to_str().unwrap(),
-            "--api",
-            &api_addr,
-        ])
-        .current_dir(repo())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        if let Some(t) = token {
-            cmd.env("VESTING_API_TOKEN", t);
-        }
-        let run = Proc(cmd.spawn().expect("spawn vesting run"));
-        wait_for("the API", Duration::from_secs(120), || {
-            http(api, "GET", "/health", "").is_some_and(|(s, _)| s == 200)
-        });
-        Service {
-            api,
-            db,
-            _procs: (devnet, run),
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
-    }
-}
+use std::time::Duration;
+use vesting_e2e::proc::{Service, free_port, http, http_raw, wait_for};
+use vesting_e2e::vesting;
 
 #[test]
 fn run_serves_multipliers_and_weights_over_http() {
@@ -252,27 +124,6 @@ fn demo_prints_the_table_over_json_rpc() {
 }
 
 /// An HTTP request with a raw body and extra headers: (status, body).
-fn http_raw(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &str,
-    body: &[u8],
-) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let status = out.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, out))
-}
-
 #[test]
 fn hot_swap_under_concurrent_apply_fails_no_request() {
     let service = Service::start("swap", Some("s3cret"));

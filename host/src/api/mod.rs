@@ -91,29 +91,32 @@ fn authorize(s: &VestingSystem, headers: &HeaderMap) -> Result<(), ApiError> {
 async fn policy_info(State(s): S) -> Result<Response, ApiError> {
     let p = s.policy();
     let (_, state) = s.policies().map_err(internal)?;
-    Ok(
-        Json(json!({
-            "policy": p.label(),
-            "sha256": p.sha256_hex(),
-            "info": p.info(),
-            "state": state,
-            // What the service calls the policy with (each policy fills in its defaults).
-            "params": s.params(),
-        }))
-            .into_response(),
-    )
+    Ok(Json(json!({
+        "policy": p.label(),
+        "sha256": p.sha256_hex(),
+        "info": p.info(),
+        "state": state,
+        // What the service calls the policy with (each policy fills in its defaults).
+        "params": s.params(),
+    }))
+    .into_response())
 }
 
 async fn policies(State(s): S) -> Result<Response, ApiError> {
     let (policies, state) = s.policies().map_err(internal)?;
-    Ok(Json(json!({ "policies": policies, "state": state })).into_response())
+    let log = s.policy_log(50).map_err(internal)?;
+    Ok(Json(json!({ "policies": policies, "state": state, "log": log })).into_response())
 }
 
 /// A wasm component starts with these bytes.
 const WASM_MAGIC: &[u8] = b"\0asm";
 
 /// Installs (every check) and, with `activate`, puts the policy in service at once.
-async fn install(s: Arc<VestingSystem>, body: axum::body::Bytes, activate: bool) -> Result<Response, ApiError> {
+async fn install(
+    s: Arc<VestingSystem>,
+    body: axum::body::Bytes,
+    activate: bool,
+) -> Result<Response, ApiError> {
     let (report, policy) = tokio::task::spawn_blocking(move || {
         if activate {
             s.install_and_activate(&body)

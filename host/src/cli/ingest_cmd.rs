@@ -4,16 +4,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::chain::endpoint;
 use crate::ingest::{Monitor, MonitorConfig, Progress, StartAt};
-use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine};
+use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, default_cache_dir};
+use crate::registry::Registry;
+use crate::store::Store;
 
 /// Options shared by `ingest` and `backfill`.
 #[derive(Args, Debug, Clone)]
@@ -95,12 +97,17 @@ impl Progress for Bar {
 
 fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monitor> {
     let url = endpoint::resolve(Some(&a.network), a.chain_endpoint.as_deref())?;
-    let engine = PolicyEngine::new(Limits::default(), None)?;
-    let wasm = match &a.policy {
-        Some(p) => std::fs::read(p).with_context(|| format!("reading policy {}", p.display()))?,
-        None => DEFAULT_POLICY_WASM.to_vec(),
+    let engine = PolicyEngine::new(Limits::default(), default_cache_dir())?;
+    let configured = match &a.policy {
+        Some(p) => {
+            Some(std::fs::read(p).with_context(|| format!("reading policy {}", p.display()))?)
+        }
+        None => None,
     };
-    let policy = engine.load(&wasm)?;
+    // The policy is stored with the history it makes, so every decision can be replayed.
+    let fallback = engine.load(DEFAULT_POLICY_WASM)?;
+    let registry = Arc::new(Registry::new(engine, fallback.clone()));
+    registry.start(&Store::open(&a.db)?, configured.as_deref())?;
     let mut cfg = MonitorConfig::new(url, a.netuid, &a.db);
     cfg.start = start;
     cfg.until = a.until;
@@ -112,11 +119,13 @@ fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monito
             .map_err(|e| anyhow::anyhow!("--track-coldkey {ck:?} is not an SS58 address: {e}"))?;
         cfg.track_coldkeys.push(id.0);
     }
-    Ok(Monitor::new(
-        cfg,
-        Arc::new(ArcSwap::new(policy)),
-        Vec::new(),
-    )?)
+    Ok(
+        Monitor::new(cfg, registry.active_slot().clone(), Vec::new())?.with_registry(
+            registry,
+            fallback,
+            Arc::new(AtomicU64::new(0)),
+        ),
+    )
 }
 
 async fn drive(mut m: Monitor) -> anyhow::Result<bool> {

@@ -74,7 +74,10 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
             fixed(h.locked)
         );
     }
-    println!("{:>10} {:>16} {:>16} {:>16} {:>16}", "epoch", "before α", "after α", "earned α", "manual net α");
+    println!(
+        "{:>10} {:>16} {:>16} {:>16} {:>16}",
+        "epoch", "before α", "after α", "earned α", "manual net α"
+    );
     for e in &history {
         println!(
             "{:>10} {:>16} {:>16} {:>16} {:>16}",

@@ -69,7 +69,10 @@ fn print_state(st: &PolicyState, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(st)?);
     } else {
-        let s = |o: &Option<String>| o.as_deref().map_or("-".to_string(), |h| h[..12].to_string());
+        let s = |o: &Option<String>| {
+            o.as_deref()
+                .map_or("-".to_string(), |h| h[..12].to_string())
+        };
         println!(
             "active {}  pending {}  shadow {}  previous {}",
             s(&st.active),
@@ -193,12 +196,18 @@ pub fn shadow(args: ShadowArgs, json: bool) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if runs.is_empty() {
-        println!("no shadow runs yet; `vesting policy shadow <policy>` starts one (it runs at each epoch)");
+        println!(
+            "no shadow runs yet; `vesting policy shadow <policy>` starts one (it runs at each epoch)"
+        );
     }
     for (run, diffs) in &runs {
         let f = |v: u64| v as f64 / ONE as f64;
         match &run.error {
-            Some(e) => println!("#{} candidate {} FAILED: {e}", run.block, &run.candidate[..12]),
+            Some(e) => println!(
+                "#{} candidate {} FAILED: {e}",
+                run.block,
+                &run.candidate[..12]
+            ),
             None => println!(
                 "#{} candidate {} vs active {}: {} miners differ, total |Δweight| {:.6}, max {:.6}",
                 run.block,
@@ -211,7 +220,11 @@ pub fn shadow(args: ShadowArgs, json: bool) -> anyhow::Result<bool> {
         }
         let mut top: Vec<_> = diffs.iter().collect();
         top.sort_by_key(|d| std::cmp::Reverse(d.active_weight.abs_diff(d.candidate_weight)));
-        for d in top.iter().take(5).filter(|d| d.active_weight != d.candidate_weight) {
+        for d in top
+            .iter()
+            .take(5)
+            .filter(|d| d.active_weight != d.candidate_weight)
+        {
             println!(
                 "    uid {:>3} {}…  multiplier {:.4} -> {:.4}  weight {:.6} -> {:.6}",
                 d.uid,

@@ -62,7 +62,7 @@ impl LimitArgs {
                 fuel: self.fuel,
                 memory_bytes: self.memory_mib << 20,
             },
-            None,
+            crate::policy::default_cache_dir(),
         )
     }
 }

@@ -19,8 +19,8 @@ use crate::chain::{
 };
 use crate::policy::{Param, Policy};
 use crate::registry::Registry;
-use std::sync::atomic::{AtomicU64, Ordering};
 use crate::store::Store;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where an empty store starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,8 +20,8 @@ use crate::policy::{
 };
 use crate::registry::Registry;
 use crate::store::{
-    BlockRecord, DecisionRecord, ShadowDiff, ShadowRecord, ShadowRun, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen, RegistrationSeen,
-    SnapshotPhase, SnapshotRow, Store,
+    BlockRecord, DecisionRecord, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen,
+    RegistrationSeen, ShadowDiff, ShadowRecord, ShadowRun, SnapshotPhase, SnapshotRow, Store,
 };
 
 /// What the processor keeps between blocks (a mirror of the store).
@@ -497,7 +497,8 @@ pub async fn process(
             })
             .filter(|m| full || changed.contains(&m.coldkey) || changed.contains(&m.hotkey))
             .collect();
-        let input_sha256 = is_epoch.then(|| decision::input_hash(number, &ctx.params, &ledgers, &miners));
+        let input_sha256 =
+            is_epoch.then(|| decision::input_hash(number, &ctx.params, &ledgers, &miners));
         let shadow_input = is_epoch.then(|| (ledgers.clone(), miners.clone()));
         let d = decision::run(&policy, &ctx.params, number, ledgers, miners.clone())?;
         if let Some(input_sha256) = input_sha256 {
@@ -513,9 +514,21 @@ pub async fn process(
         }
         if let (Some((ledgers, miners)), Some(candidate)) = (
             shadow_input,
-            ctx.registry.as_ref().and_then(|r| r.shadow()),
+            // A candidate that is already in service has nothing to compare.
+            ctx.registry
+                .as_ref()
+                .and_then(|r| r.shadow())
+                .filter(|c| c.sha256() != policy.sha256()),
         ) {
-            rec.shadow = Some(shadow_run(&policy, &candidate, &ctx.params, number, ledgers, miners, &d));
+            rec.shadow = Some(shadow_run(
+                &policy,
+                &candidate,
+                &ctx.params,
+                number,
+                ledgers,
+                miners,
+                &d,
+            ));
         }
         step.holdings = d.holdings;
         step.multipliers = d.multipliers;

@@ -22,7 +22,12 @@ fn sha256_json(v: &impl Serialize) -> String {
 }
 
 /// sha256 of the canonical JSON of a decision's inputs.
-pub fn input_hash(block: u64, params: &[Param], ledgers: &[HolderLedger], miners: &[Miner]) -> String {
+pub fn input_hash(
+    block: u64,
+    params: &[Param],
+    ledgers: &[HolderLedger],
+    miners: &[Miner],
+) -> String {
     #[derive(Serialize)]
     struct Input<'a> {
         block: u64,
@@ -96,7 +101,11 @@ pub fn check_invariants(
         holdings: d.holdings.clone(),
         miners: miners.to_vec(),
     };
-    invariants::multipliers(&input, &d.multipliers, invariants::max_multiplier(&resolved))?;
+    invariants::multipliers(
+        &input,
+        &d.multipliers,
+        invariants::max_multiplier(&resolved),
+    )?;
     if d.multipliers.is_empty() {
         return Ok(());
     }

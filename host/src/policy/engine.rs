@@ -139,7 +139,8 @@ impl PolicyEngine {
         if let Some(path) = cached {
             let write = || -> anyhow::Result<()> {
                 std::fs::create_dir_all(path.parent().unwrap_or(&path))?;
-                let tmp = path.with_extension("tmp");
+                // One temporary file per process: concurrent writers never mix their bytes.
+                let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
                 std::fs::write(&tmp, component.serialize()?)?;
                 std::fs::rename(tmp, &path)?;
                 Ok(())
@@ -153,6 +154,19 @@ impl PolicyEngine {
         }
         Ok(component)
     }
+}
+
+/// Where compiled policies are cached across runs: `$VESTING_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/vesting`, else `~/.cache/vesting` (None without a home directory).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("VESTING_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("vesting")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("vesting")))
 }
 
 use std::hash::Hash;

@@ -16,7 +16,7 @@ pub mod vectors;
 
 pub use bindings::*;
 pub use builtin::{CONTRACT_VECTORS, DEFAULT_POLICY_WASM};
-pub use engine::{Limits, PolicyEngine};
+pub use engine::{Limits, PolicyEngine, default_cache_dir};
 pub use error::{CallError, Failure, LoadError};
 pub use loaded::Policy;
 

@@ -42,10 +42,15 @@ pub fn install_check(
     ));
     report.checks.push(match policy.resolve_params(params) {
         Ok(_) => ("accepts the configured parameters".into(), Ok(())),
-        Err(e) => ("accepts the configured parameters".into(), Err(e.to_string())),
+        Err(e) => (
+            "accepts the configured parameters".into(),
+            Err(e.to_string()),
+        ),
     });
     if let Some((store, netuid)) = state {
-        report.checks.push(stored_state_dry_run(&policy, params, store, netuid));
+        report
+            .checks
+            .push(stored_state_dry_run(&policy, params, store, netuid));
     }
     report
 }
@@ -84,10 +89,7 @@ fn stored_state_dry_run(
                 .map_err(|e| e.to_string())
                 .and_then(|d| decision::check_invariants(policy, params, block, &miners, &d));
             (
-                format!(
-                    "{name} ({} holders, {} miners at block #{block})",
-                    n.0, n.1
-                ),
+                format!("{name} ({} holders, {} miners at block #{block})", n.0, n.1),
                 r,
             )
         }

@@ -132,7 +132,10 @@ impl Registry {
     pub fn start(&self, store: &Store, configured: Option<&[u8]>) -> anyhow::Result<Arc<Policy>> {
         let st = store.policy_state()?;
         let want = match configured {
-            Some(wasm) => Some((self.store_unchecked(store, wasm, "configured")?, "configured")),
+            Some(wasm) => Some((
+                self.store_unchecked(store, wasm, "configured")?,
+                "configured",
+            )),
             None if st.active.is_none() => Some((
                 self.store_unchecked(store, DEFAULT_POLICY_WASM, "built-in")?,
                 "built-in",

@@ -86,7 +86,11 @@ pub fn explain(store: &Store, hotkey: &str, params_now: Vec<Param>) -> anyhow::R
             "eligible: total stake {} α >= minimum_stake {}: {}",
             fixed(h.total_stake),
             p("minimum_stake"),
-            if m.eligible { "yes" } else { "no (multiplier 0)" }
+            if m.eligible {
+                "yes"
+            } else {
+                "no (multiplier 0)"
+            }
         ));
         formula.push(format!(
             "held fraction = held in window / earned in window = {} / {} = {}",
@@ -171,7 +175,10 @@ impl std::fmt::Display for Explanation {
                 fixed(h.locked)
             )?;
         }
-        writeln!(f, "why (the seeds' formula, with the values the policy reported):")?;
+        writeln!(
+            f,
+            "why (the seeds' formula, with the values the policy reported):"
+        )?;
         for line in &self.formula {
             writeln!(f, "  {line}")?;
         }
@@ -226,8 +233,21 @@ pub fn replay(store: &Store, engine: &PolicyEngine, d: &DecisionRecord) -> anyho
     let stored_mults = store.multipliers_at(d.block)?;
     let rows_match = stored_mults.len() == out.multipliers.len()
         && stored_mults.iter().zip(&out.multipliers).all(|(s, o)| {
-            (s.uid, &s.hotkey, s.multiplier, s.held_factor, s.duration_factor, s.eligible)
-                == (o.uid, &o.hotkey, o.multiplier, o.held_factor, o.duration_factor, o.eligible)
+            (
+                s.uid,
+                &s.hotkey,
+                s.multiplier,
+                s.held_factor,
+                s.duration_factor,
+                s.eligible,
+            ) == (
+                o.uid,
+                &o.hotkey,
+                o.multiplier,
+                o.held_factor,
+                o.duration_factor,
+                o.eligible,
+            )
         })
         && out.holdings.iter().all(|h| {
             store

@@ -85,7 +85,7 @@ impl VestingSystem {
     /// the store's active policy, else the built-in default. Checks the configuration with
     /// it; nothing touches the chain yet.
     pub fn new(config: VestingConfig) -> anyhow::Result<Self> {
-        let engine = PolicyEngine::new(Limits::default(), None)?;
+        let engine = PolicyEngine::new(Limits::default(), default_cache_dir())?;
         let fallback = engine.load(DEFAULT_POLICY_WASM)?;
         let configured = match &config.policy {
             Some(path) => Some(

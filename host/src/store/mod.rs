@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-pub use query::{EpochRow, FlowRow, HolderStats, MinerHistoryRow, MultiplierRow};
-pub use records::*;
 pub use policies::{
     DecisionRecord, NewPolicy, PolicyLogRow, PolicyRow, PolicyState, ShadowDiff, ShadowRecord,
     ShadowRun,
 };
+pub use query::{EpochRow, FlowRow, HolderStats, MinerHistoryRow, MultiplierRow};
+pub use records::*;
 
 /// Errors of the store, each naming the database and what is wrong.
 #[derive(Debug, thiserror::Error)]

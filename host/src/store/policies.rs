@@ -191,7 +191,9 @@ impl Store {
         let all = self.policies()?;
         let key_l = key.to_ascii_lowercase();
         let by_hash: Vec<&PolicyRow> = if key_l.len() >= 6 {
-            all.iter().filter(|p| p.sha256.starts_with(&key_l)).collect()
+            all.iter()
+                .filter(|p| p.sha256.starts_with(&key_l))
+                .collect()
         } else {
             vec![]
         };
@@ -305,10 +307,7 @@ impl Store {
             self.policy_wasm(s)?;
         }
         self.change(|tx| {
-            tx.execute(
-                "UPDATE policy_state SET shadow = ?1 WHERE id = 1",
-                [sha256],
-            )?;
+            tx.execute("UPDATE policy_state SET shadow = ?1 WHERE id = 1", [sha256])?;
             log_change(
                 tx,
                 if sha256.is_some() {
@@ -398,7 +397,9 @@ impl Store {
     pub fn ledgers_at(&self, block: u64) -> Result<Vec<HolderLedger>> {
         let mut st = self
             .conn
-            .prepare("SELECT holder, ledger_json FROM ledger_history WHERE block = ?1 ORDER BY holder")
+            .prepare(
+                "SELECT holder, ledger_json FROM ledger_history WHERE block = ?1 ORDER BY holder",
+            )
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([to_sql(block)], |r| {
@@ -409,7 +410,9 @@ impl Store {
         for row in rows {
             let (holder, json) = row.map_err(|e| self.err(e))?;
             out.push(serde_json::from_str(&json).map_err(|e| {
-                self.invalid(format!("ledger of {holder} at #{block} is not valid JSON: {e}"))
+                self.invalid(format!(
+                    "ledger of {holder} at #{block} is not valid JSON: {e}"
+                ))
             })?);
         }
         Ok(out)
@@ -530,7 +533,13 @@ pub(crate) fn write_lifecycle(
             [sha],
         )?;
         if n > 0 {
-            log_change(tx, "epoch-activate", Some(sha), Some(block), "at the epoch boundary")?;
+            log_change(
+                tx,
+                "epoch-activate",
+                Some(sha),
+                Some(block),
+                "at the epoch boundary",
+            )?;
         }
     }
     Ok(())

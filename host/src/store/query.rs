@@ -281,7 +281,9 @@ impl Store {
                  ON h.holder = m.holder AND h.block = m.block ORDER BY h.holder",
             )
             .map_err(|e| self.err(e))?;
-        let rows = st.query_map([], holder_stats_row).map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], holder_stats_row)
+            .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
     }

@@ -3,7 +3,7 @@
 
 use rusqlite_migration::{M, Migrations};
 
-/// Every migration, oldest first. 
+/// Every migration, oldest first.
 pub fn migrations() -> Vec<M<'static>> {
     vec![
         M::up(include_str!("0001_ingest.sql"))
