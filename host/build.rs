@@ -20,12 +20,17 @@ fn embed_contract_vectors(dir: &Path, out: &Path) {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    let mut src = String::from("/// The contract conformance vectors: (file name, JSON).\npub const CONTRACT_VECTORS: &[(&str, &str)] = &[\n");
+    let mut src = String::from(
+        "/// The contract conformance vectors: (file name, JSON).\npub const CONTRACT_VECTORS: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
         let path = f.canonicalize().unwrap();
-        src.push_str(&format!("    ({name:?}, include_str!({:?})),\n", path.display().to_string()));
+        src.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     src.push_str("];\n");
     std::fs::write(out.join("contract_vectors.rs"), src).expect("write contract_vectors.rs");
