@@ -31,6 +31,10 @@ pub struct ServiceArgs {
     /// A policy component (.wasm); the built-in default policy otherwise.
     #[arg(long)]
     pub policy: Option<PathBuf>,
+    /// How to learn of new blocks: `subscribe` (every block as it is finalized) or `poll`
+    /// (more often near the subnet's next epoch, up to query_interval_seconds far from it).
+    #[arg(long, env = "VESTING_FOLLOW", value_parser = ["subscribe", "poll"])]
+    pub follow: Option<String>,
     /// Bearer token of the API's policy endpoints (off without one).
     #[arg(long, env = "VESTING_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
@@ -56,6 +60,9 @@ impl ServiceArgs {
         }
         if let Some(p) = &self.policy {
             c.policy = Some(p.clone());
+        }
+        if let Some(f) = &self.follow {
+            c.follow = f.clone();
         }
         if let Some(t) = &self.api_token {
             c.api_token = Some(t.clone());

@@ -2,13 +2,16 @@
 //! stake flows ([`classify`]); epoch blocks are detected exactly and attributed through the
 //! policy; every block is written with the checkpoint in one transaction ([`processor`]);
 //! [`monitor`] follows finalized heads (or backfills with pipelined requests), reconnects
-//! with backoff and resumes from the checkpoint.
+//! with backoff and resumes from the checkpoint; [`polling`] paces it by the next epoch
+//! when it polls instead of subscribing.
 
 pub mod classify;
 pub mod monitor;
+pub mod polling;
 pub mod processor;
 
 pub use monitor::{Monitor, MonitorConfig, MonitorTask, Progress, StartAt, StopHandle, Timings};
+pub use polling::Follow;
 pub use processor::{Context, Tracker};
 
 use crate::chain::ChainError;

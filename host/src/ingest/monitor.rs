@@ -13,6 +13,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::IngestError;
+use super::polling::{Follow, blocks_to_next_epoch, poll_interval};
 use super::processor::{Context, Tracker, process};
 use crate::chain::{
     ChainClient, ChainError, ChainMeta, Hash, RpcStats, header_hash, hex0x, parse_hash,
@@ -50,6 +51,8 @@ pub struct MonitorConfig {
     pub max_backoff: Duration,
     /// Coldkeys to track besides the neurons' owners (nominators, holders of interest).
     pub track_coldkeys: Vec<[u8; 32]>,
+    /// Subscribe to finalized heads, or poll paced by the next epoch.
+    pub follow_mode: Follow,
 }
 
 impl MonitorConfig {
@@ -65,6 +68,7 @@ impl MonitorConfig {
             chunk: 512,
             max_backoff: Duration::from_secs(30),
             track_coldkeys: Vec::new(),
+            follow_mode: Follow::Subscribe,
         }
     }
 }
@@ -309,6 +313,9 @@ impl Monitor {
         if let Some(p) = self.progress.as_mut() {
             p.following();
         }
+        if let Follow::Poll { block_time, max } = self.cfg.follow_mode {
+            return self.poll(&client, block_time, max).await;
+        }
         let mut sub = client.subscribe_finalized().await?;
         loop {
             if self.done() {
@@ -360,6 +367,46 @@ impl Monitor {
                 self.apply(&client, n, hash, &ev, false).await?;
             } else {
                 self.catch_up(&client, cp + 1, target).await?;
+            }
+        }
+    }
+
+    /// Poll mode: waits (shorter near the next epoch), queries the finalized head, catches
+    /// up on every block since the checkpoint; until stopped.
+    async fn poll(
+        &mut self,
+        client: &ChainClient,
+        block_time: Duration,
+        max: Duration,
+    ) -> Result<(), IngestError> {
+        loop {
+            let now = self.last.map_or(0, |l| l.0);
+            let last_epoch = self.store.last_epoch(self.cfg.netuid)?;
+            let wait = poll_interval(
+                blocks_to_next_epoch(last_epoch.as_ref(), now),
+                block_time,
+                max,
+            );
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+            if self.done() {
+                return Ok(());
+            }
+            let (head, _) = client.finalized_head().await?;
+            let target = self.cfg.until.map_or(head, |u| u.min(head));
+            let from = match (self.last, self.cfg.start) {
+                (Some((cp, _)), _) => cp + 1,
+                (None, StartAt::Block(b)) => b,
+                (None, StartAt::Head) => target,
+            };
+            if target >= from {
+                self.catch_up(client, from, target).await?;
+            }
+            if self.done() {
+                return Ok(());
             }
         }
     }

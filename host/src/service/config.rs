@@ -28,8 +28,14 @@ pub struct VestingConfig {
     pub max_multiplier: f64,
     /// Follow the chain on a background thread (else call `update`).
     pub use_background_thread: bool,
-    /// Longest wait between reconnect attempts to the node.
+    /// Longest wait between queries to the node: between polls far from an epoch (with
+    /// `follow = "poll"`) and between reconnect attempts.
     pub query_interval_seconds: u64,
+    /// `subscribe` (every finalized block as it lands) or `poll` (query the finalized head,
+    /// every block near the subnet's next epoch, up to `query_interval_seconds` far from it).
+    pub follow: String,
+    /// The chain's block time in milliseconds (12,000 on mainnet): the shortest poll wait.
+    pub block_time_ms: u64,
     pub vesting_duration_days: u64,
     pub vesting_interval_days: u64,
     /// Earnings smaller than this (alpha) vest at once.
@@ -56,6 +62,8 @@ impl Default for VestingConfig {
             max_multiplier: 1.5,
             use_background_thread: true,
             query_interval_seconds: 300,
+            follow: "subscribe".into(),
+            block_time_ms: 12_000,
             vesting_duration_days: 30,
             vesting_interval_days: 1,
             min_vesting_amount: 0.1,

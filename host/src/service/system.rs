@@ -4,7 +4,7 @@
 
 use super::VestingConfig;
 use crate::chain::endpoint;
-use crate::ingest::{Monitor, MonitorConfig, StartAt, StopHandle};
+use crate::ingest::{Follow, Monitor, MonitorConfig, StartAt, StopHandle};
 use crate::policy::*;
 use crate::registry::{InstallReport, Registry, install_check};
 use crate::store::{HolderStats, MultiplierRow, NewPolicy, PolicyRow, PolicyState, Store};
@@ -102,7 +102,7 @@ impl VestingSystem {
         // other parameters than the first one).
         let params = config.params()?;
         policy.resolve_params(&params)?;
-        Ok(VestingSystem {
+        let system = VestingSystem {
             config,
             registry,
             fallback,
@@ -111,7 +111,10 @@ impl VestingSystem {
             reader: Mutex::new(None),
             background: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
-        })
+        };
+        // The chain settings are checked now, not when the monitor starts.
+        system.monitor_config()?;
+        Ok(system)
     }
 
     pub fn config(&self) -> &VestingConfig {
@@ -263,6 +266,14 @@ impl VestingSystem {
         )?;
         let mut cfg = MonitorConfig::new(url, self.config.netuid, &self.config.db_path);
         cfg.max_backoff = Duration::from_secs(self.config.query_interval_seconds.max(1));
+        cfg.follow_mode = match self.config.follow.as_str() {
+            "subscribe" => Follow::Subscribe,
+            "poll" => Follow::Poll {
+                block_time: Duration::from_millis(self.config.block_time_ms.max(1)),
+                max: Duration::from_secs(self.config.query_interval_seconds.max(1)),
+            },
+            other => anyhow::bail!("follow must be \"subscribe\" or \"poll\", not {other:?}"),
+        };
         if let Some(b) = self.config.start_block {
             cfg.start = StartAt::Block(b);
         }

@@ -198,4 +198,6 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
 }
 
 #[cfg(test)]
+mod policies_tests;
+#[cfg(test)]
 mod tests;

@@ -372,6 +372,46 @@ async fn dropped_connections_leave_no_gap_and_no_double_count() {
     h.stop().await;
 }
 
+/// Poll mode (waits paced by the next epoch) ingests exactly what the subscription does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_mode_misses_nothing() {
+    let h = devnet("tiny").await;
+    h.advance(5).unwrap();
+    let until = 90;
+    let db = tmp_db("poll");
+    let mut cfg = MonitorConfig::new(h.ws_url(), 1, &db);
+    cfg.start = StartAt::Block(1);
+    cfg.until = Some(until);
+    cfg.follow_mode = crate::ingest::Follow::Poll {
+        block_time: Duration::from_millis(10),
+        max: Duration::from_millis(150),
+    };
+    let m = Monitor::new(cfg, policy(), vec![]).unwrap();
+    let (_stop, task) = m.spawn();
+    for _ in 0..30u64 {
+        h.advance(3).unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    h.advance(10).unwrap();
+    let (m, r) = tokio::time::timeout(Duration::from_secs(120), task)
+        .await
+        .unwrap()
+        .unwrap();
+    r.unwrap();
+    let db2 = tmp_db("poll-reference");
+    let m2 = ingest(&h.ws_url(), 1, until, &db2, &[]).await;
+    for t in m.store().tables().unwrap() {
+        assert_eq!(
+            m.store().dump_table(&t).unwrap(),
+            m2.store().dump_table(&t).unwrap(),
+            "table {t} differs"
+        );
+    }
+    assert_eq!(m.store().dump_table("blocks").unwrap().len() as u64, until);
+    assert!(m.store().decision_blocks().unwrap().len() >= 5);
+    h.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruned_state_says_use_an_archive_endpoint() {
     let mut cfg = DevnetConfig::new(Scenario::builtin("tiny").unwrap());
