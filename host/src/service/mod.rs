@@ -8,3 +8,6 @@ mod system;
 
 pub use config::{VestingConfig, nano};
 pub use system::{Metrics, MinerStats, VestingStats, VestingSystem};
+
+#[cfg(test)]
+mod tests;

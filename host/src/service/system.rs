@@ -318,6 +318,17 @@ impl VestingSystem {
         Ok(())
     }
 
+    /// Seed 000's service shape (`await service.start()`): opens the store and starts
+    /// following the chain on the background thread. The same as [`Self::initialize`].
+    pub fn start(&self) -> anyhow::Result<()> {
+        self.initialize()
+    }
+
+    /// Seed 000's `await service.stop()`: the same as [`Self::shutdown`].
+    pub fn stop(&self) -> anyhow::Result<()> {
+        self.shutdown()
+    }
+
     /// Without a background thread: ingest up to the finalized head, then return.
     pub fn update(&self) -> anyhow::Result<()> {
         let mut cfg = self.monitor_config()?;
