@@ -76,6 +76,22 @@ fn run_serves_multipliers_and_weights_over_http() {
         metrics.contains("vesting_apply_refused_total 1"),
         "{metrics}"
     );
+    // The monitor's figures: blocks and epochs processed, time on epochs, lag, policy time.
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(value("vesting_blocks_processed_total") >= 1.0);
+    assert!(value("vesting_epochs_processed_total") >= 1.0);
+    assert!(value("vesting_epoch_processing_seconds_total") > 0.0);
+    assert!(value("vesting_finalized_head") >= value("vesting_last_block"));
+    assert!(value("vesting_lag_blocks") >= 0.0);
+    assert!(value("vesting_policy_call_seconds_total") > 0.0);
+    assert_eq!(value("vesting_ingest_policy_failures_total"), 0.0);
     drop(service);
 }
 

@@ -59,6 +59,62 @@ pub async fn render(State(s): S) -> impl IntoResponse {
         "counter",
         m.policy_failures.load(Ordering::Relaxed).to_string(),
     );
+    let mon = &m.monitor;
+    let (head, last) = (
+        mon.finalized_head.load(Ordering::Relaxed),
+        mon.last_block.load(Ordering::Relaxed),
+    );
+    line(
+        "vesting_blocks_processed_total",
+        "Blocks the monitor processed since the service started.",
+        "counter",
+        mon.blocks.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_finalized_head",
+        "The highest finalized block the node reported.",
+        "gauge",
+        head.to_string(),
+    );
+    line(
+        "vesting_lag_blocks",
+        "Finalized blocks not yet processed.",
+        "gauge",
+        head.saturating_sub(last).to_string(),
+    );
+    line(
+        "vesting_epochs_processed_total",
+        "Epoch blocks the monitor processed since the service started.",
+        "counter",
+        mon.epochs.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_epoch_processing_seconds_total",
+        "Time spent on epoch blocks (chain reads and policy calls).",
+        "counter",
+        format!(
+            "{:.6}",
+            mon.epoch_nanos.load(Ordering::Relaxed) as f64 / 1e9
+        ),
+    );
+    line(
+        "vesting_ingest_policy_failures_total",
+        "Blocks the policy in service failed on (the built-in policy processed them).",
+        "counter",
+        mon.policy_failures.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_reconnects_total",
+        "Reconnects to the node after connection errors.",
+        "counter",
+        mon.reconnects.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_policy_call_seconds_total",
+        "Time spent in calls of the policy in service.",
+        "counter",
+        format!("{:.6}", policy.call_time().as_secs_f64()),
+    );
     line(
         "vesting_policy_calls_total",
         "Calls of the policy in service.",

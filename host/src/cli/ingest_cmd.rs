@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -12,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::chain::endpoint;
-use crate::ingest::{Monitor, MonitorConfig, Progress, StartAt};
+use crate::ingest::{Monitor, MonitorConfig, MonitorMetrics, Progress, StartAt};
 use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, default_cache_dir};
 use crate::registry::Registry;
 use crate::store::Store;
@@ -123,7 +122,7 @@ fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monito
         Monitor::new(cfg, registry.active_slot().clone(), Vec::new())?.with_registry(
             registry,
             fallback,
-            Arc::new(AtomicU64::new(0)),
+            Arc::new(MonitorMetrics::default()),
         ),
     )
 }

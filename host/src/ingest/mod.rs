@@ -10,7 +10,9 @@ pub mod monitor;
 pub mod polling;
 pub mod processor;
 
-pub use monitor::{Monitor, MonitorConfig, MonitorTask, Progress, StartAt, StopHandle, Timings};
+pub use monitor::{
+    Monitor, MonitorConfig, MonitorMetrics, MonitorTask, Progress, StartAt, StopHandle, Timings,
+};
 pub use polling::Follow;
 pub use processor::{Context, Tracker};
 

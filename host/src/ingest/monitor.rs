@@ -96,6 +96,24 @@ pub struct Timings {
     pub process_other: Duration,
 }
 
+/// Live figures of a running monitor (the service's `/metrics`).
+#[derive(Debug, Default)]
+pub struct MonitorMetrics {
+    /// Blocks processed by this process.
+    pub blocks: AtomicU64,
+    /// The last block written.
+    pub last_block: AtomicU64,
+    /// The highest finalized head seen.
+    pub finalized_head: AtomicU64,
+    /// Epoch blocks processed and the time spent on them (reads and policy calls).
+    pub epochs: AtomicU64,
+    pub epoch_nanos: AtomicU64,
+    /// Blocks where the policy in service failed and the built-in one processed it.
+    pub policy_failures: AtomicU64,
+    /// Connection errors that led to a reconnect.
+    pub reconnects: AtomicU64,
+}
+
 /// A monitor running on a tokio task: it hands the monitor back with its result.
 pub type MonitorTask = tokio::task::JoinHandle<(Monitor, Result<(), IngestError>)>;
 
@@ -118,7 +136,7 @@ pub struct Monitor {
     pending: Vec<crate::store::BlockRecord>,
     /// Answers a block when the policy in service fails on it (the built-in policy).
     fallback: Option<Arc<Policy>>,
-    policy_failures: Arc<AtomicU64>,
+    metrics: Arc<MonitorMetrics>,
 }
 
 /// Blocks per transaction while catching up.
@@ -182,24 +200,29 @@ impl Monitor {
             timings: Timings::default(),
             pending: Vec::new(),
             fallback: None,
-            policy_failures: Arc::new(AtomicU64::new(0)),
+            metrics: Arc::new(MonitorMetrics::default()),
         })
     }
 
     /// Follows the store's policy lifecycle (activation at epoch boundaries, shadow runs,
     /// changes by other processes); when the policy in service fails on a block, `fallback`
-    /// processes it instead and `failures` counts it.
+    /// processes it instead and `metrics` counts it.
     pub fn with_registry(
         mut self,
         registry: Arc<Registry>,
         fallback: Arc<Policy>,
-        failures: Arc<AtomicU64>,
+        metrics: Arc<MonitorMetrics>,
     ) -> Self {
         self.ctx.policy = registry.active_slot().clone();
         self.ctx.registry = Some(registry);
         self.fallback = Some(fallback);
-        self.policy_failures = failures;
+        self.metrics = metrics;
         self
+    }
+
+    /// The live figures (shared; they keep counting while the monitor runs).
+    pub fn metrics(&self) -> Arc<MonitorMetrics> {
+        self.metrics.clone()
     }
 
     /// Requests counted across reconnects.
@@ -253,6 +276,7 @@ impl Monitor {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.cfg.max_backoff);
                     self.reconnects += 1;
+                    self.metrics.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => return Err(e),
             }
@@ -281,6 +305,9 @@ impl Monitor {
         self.meta = None;
         loop {
             let (head, _) = client.finalized_head().await?;
+            self.metrics
+                .finalized_head
+                .fetch_max(head, Ordering::Relaxed);
             let next = match self.last {
                 Some((n, _)) => n + 1,
                 None => match self.cfg.start {
@@ -345,6 +372,7 @@ impl Monitor {
                 Some(Ok(h)) => h,
             };
             let n = header.number;
+            self.metrics.finalized_head.fetch_max(n, Ordering::Relaxed);
             let Some((cp, cp_hash)) = self.last else {
                 self.catch_up(
                     &client,
@@ -396,6 +424,9 @@ impl Monitor {
                 return Ok(());
             }
             let (head, _) = client.finalized_head().await?;
+            self.metrics
+                .finalized_head
+                .fetch_max(head, Ordering::Relaxed);
             let target = self.cfg.until.map_or(head, |u| u.min(head));
             let from = match (self.last, self.cfg.start) {
                 (Some((cp, _)), _) => cp + 1,
@@ -526,7 +557,7 @@ impl Monitor {
         };
         let (rec, tracker, code_updated) = match run(None).await {
             Err(IngestError::Policy(e)) if self.fallback.is_some() => {
-                self.policy_failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
                 run(self.fallback.clone()).await?
             }
@@ -548,7 +579,13 @@ impl Monitor {
         let t2 = std::time::Instant::now();
         let t = &mut self.timings;
         t.blocks += 1;
+        self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
+        self.metrics.last_block.store(number, Ordering::Relaxed);
         if is_epoch {
+            self.metrics.epochs.fetch_add(1, Ordering::Relaxed);
+            self.metrics
+                .epoch_nanos
+                .fetch_add((t2 - t0).as_nanos() as u64, Ordering::Relaxed);
             t.epochs += 1;
             t.process_epoch += t1 - t0;
             t.store_epoch += t2 - t1;

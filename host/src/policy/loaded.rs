@@ -18,6 +18,7 @@ pub struct Policy {
     limits: Limits,
     fuel_used: AtomicU64,
     calls: AtomicU64,
+    call_nanos: AtomicU64,
 }
 
 type Exports = exports::bittensor::vesting::policy::Guest;
@@ -45,6 +46,7 @@ impl Policy {
             limits,
             fuel_used: AtomicU64::new(0),
             calls: AtomicU64::new(0),
+            call_nanos: AtomicU64::new(0),
         };
         policy.info = policy
             .call("info", |g, s| g.call_info(s).map(Ok))
@@ -85,6 +87,11 @@ impl Policy {
         )
     }
 
+    /// Total wall time spent in calls so far.
+    pub fn call_time(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.call_nanos.load(Ordering::Relaxed))
+    }
+
     /// Total fuel burnt and calls made so far.
     pub fn usage(&self) -> (u64, u64) {
         (
@@ -103,6 +110,7 @@ impl Policy {
             function,
             failure,
         };
+        let started = std::time::Instant::now();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
             .trap_on_grow_failure(true)
@@ -119,6 +127,8 @@ impl Policy {
         let used = self.limits.fuel - store.get_fuel().unwrap_or(0);
         self.fuel_used.fetch_add(used, Ordering::Relaxed);
         self.calls.fetch_add(1, Ordering::Relaxed);
+        self.call_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(fail(Failure::Refused {

@@ -114,16 +114,7 @@ impl Registry {
         origin: &str,
     ) -> anyhow::Result<Arc<Policy>> {
         let p = self.engine.load(wasm)?;
-        let info = p.info();
-        store.put_policy(&NewPolicy {
-            sha256: &p.sha256_hex(),
-            name: &info.name,
-            version: &info.version,
-            contract: &info.contract,
-            wasm,
-            origin,
-            report_json: "null",
-        })?;
+        put(store, &p, wasm, origin, "null")?;
         Ok(p)
     }
 
@@ -150,4 +141,24 @@ impl Registry {
         self.sync(store)?;
         Ok(self.active())
     }
+}
+
+/// Stores a loaded policy's component with how it got here and its install report.
+pub fn put(
+    store: &Store,
+    p: &Policy,
+    wasm: &[u8],
+    origin: &str,
+    report_json: &str,
+) -> crate::store::Result<bool> {
+    let info = p.info();
+    store.put_policy(&NewPolicy {
+        sha256: &p.sha256_hex(),
+        name: &info.name,
+        version: &info.version,
+        contract: &info.contract,
+        wasm,
+        origin,
+        report_json,
+    })
 }

@@ -4,10 +4,10 @@
 
 use super::VestingConfig;
 use crate::chain::endpoint;
-use crate::ingest::{Follow, Monitor, MonitorConfig, StartAt, StopHandle};
+use crate::ingest::{Follow, Monitor, MonitorConfig, MonitorMetrics, StartAt, StopHandle};
 use crate::policy::*;
 use crate::registry::{InstallReport, Registry, install_check};
-use crate::store::{HolderStats, MultiplierRow, NewPolicy, PolicyRow, PolicyState, Store};
+use crate::store::{HolderStats, MultiplierRow, PolicyRow, PolicyState, Store};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,9 +22,8 @@ pub struct Metrics {
     /// Calls where the policy in service failed and the fallback answered.
     pub policy_failures: AtomicU64,
     pub apply_nanos: AtomicU64,
-    /// Blocks where the policy in service failed in the monitor and the built-in one
-    /// processed the block.
-    pub ingest_policy_failures: Arc<AtomicU64>,
+    /// The monitor's figures: blocks, finalized head, epoch time, policy failures.
+    pub monitor: Arc<MonitorMetrics>,
 }
 
 /// One miner's line in the stats.
@@ -168,16 +167,13 @@ impl VestingSystem {
             return Ok((report, None));
         }
         let policy = self.engine().load(wasm)?;
-        let info = policy.info();
-        store.put_policy(&NewPolicy {
-            sha256: &policy.sha256_hex(),
-            name: &info.name,
-            version: &info.version,
-            contract: &info.contract,
+        crate::registry::put(
+            &store,
+            &policy,
             wasm,
-            origin: "checked",
-            report_json: &serde_json::to_string(&report)?,
-        })?;
+            "checked",
+            &serde_json::to_string(&report)?,
+        )?;
         tracing::info!("policy {} installed", policy.label());
         Ok((report, Some(policy)))
     }
@@ -289,7 +285,7 @@ impl VestingSystem {
         .with_registry(
             self.registry.clone(),
             self.fallback.clone(),
-            self.metrics.ingest_policy_failures.clone(),
+            self.metrics.monitor.clone(),
         ))
     }
 
@@ -474,7 +470,8 @@ impl VestingSystem {
             multipliers_block: multipliers.first().map(|m| m.block),
             miners,
             apply_requests: self.metrics.apply_requests.load(Ordering::Relaxed),
-            policy_failures: self.metrics.policy_failures.load(Ordering::Relaxed),
+            policy_failures: self.metrics.policy_failures.load(Ordering::Relaxed)
+                + self.metrics.monitor.policy_failures.load(Ordering::Relaxed),
             monitor_running: self
                 .background
                 .lock()

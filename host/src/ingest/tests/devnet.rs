@@ -361,15 +361,20 @@ async fn dropped_connections_leave_no_gap_and_no_double_count() {
     // The same range ingested without interruption, directly.
     let db2 = tmp_db("nodrops");
     let m2 = ingest(&h.ws_url(), 1, until, &db2, &[]).await;
-    for t in m.store().tables().unwrap() {
+    assert_same_history(m.store(), m2.store(), until);
+    h.stop().await;
+}
+
+/// Every table of `a` equals `b`'s, and each of blocks 1..=`until` is there once.
+fn assert_same_history(a: &Store, b: &Store, until: u64) {
+    for t in a.tables().unwrap() {
         assert_eq!(
-            m.store().dump_table(&t).unwrap(),
-            m2.store().dump_table(&t).unwrap(),
+            a.dump_table(&t).unwrap(),
+            b.dump_table(&t).unwrap(),
             "table {t} differs"
         );
     }
-    assert_eq!(m.store().dump_table("blocks").unwrap().len() as u64, until);
-    h.stop().await;
+    assert_eq!(a.dump_table("blocks").unwrap().len() as u64, until);
 }
 
 /// Poll mode (waits paced by the next epoch) ingests exactly what the subscription does.
@@ -400,14 +405,7 @@ async fn poll_mode_misses_nothing() {
     r.unwrap();
     let db2 = tmp_db("poll-reference");
     let m2 = ingest(&h.ws_url(), 1, until, &db2, &[]).await;
-    for t in m.store().tables().unwrap() {
-        assert_eq!(
-            m.store().dump_table(&t).unwrap(),
-            m2.store().dump_table(&t).unwrap(),
-            "table {t} differs"
-        );
-    }
-    assert_eq!(m.store().dump_table("blocks").unwrap().len() as u64, until);
+    assert_same_history(m.store(), m2.store(), until);
     assert!(m.store().decision_blocks().unwrap().len() >= 5);
     h.stop().await;
 }
