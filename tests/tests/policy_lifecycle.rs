@@ -19,6 +19,13 @@ fn json(db: &str, args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("vesting {a:?}: not JSON ({e}):\n{out}"))
 }
 
+/// `GET path` on the service's API, which must answer 200 with JSON.
+fn get(api: u16, path: &str) -> Value {
+    let (status, body) = http(api, "GET", path, "").expect("the API answers");
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
+}
+
 fn sha_of(list: &Value, name: &str) -> String {
     list["policies"]
         .as_array()
@@ -71,15 +78,18 @@ fn install_shadow_activate_at_epoch_replay_explain_rollback() {
         "a shadow run where weights differ",
         Duration::from_secs(240),
         || {
-            runs = json(db, &["policy", "shadow"]);
+            // The API while polling: a CLI process per poll would compete with the service.
+            runs = get(api, "/policy/shadow");
             runs.as_array()
                 .unwrap()
                 .iter()
-                .any(|r| r[0]["miners_changed"].as_u64() > Some(0))
+                .any(|r| r["run"]["miners_changed"].as_u64() > Some(0))
         },
     );
+    let cli = json(db, &["policy", "shadow"]);
+    assert!(!cli.as_array().unwrap().is_empty(), "{cli}");
     for r in runs.as_array().unwrap() {
-        let (run, diffs) = (&r[0], r[1].as_array().unwrap());
+        let (run, diffs) = (&r["run"], r["miners"].as_array().unwrap());
         assert_eq!(run["candidate"], classic.as_str());
         assert_eq!(run["active"], default.as_str());
         assert!(run["error"].is_null(), "{run}");
@@ -109,7 +119,7 @@ fn install_shadow_activate_at_epoch_replay_explain_rollback() {
         "the epoch-boundary activation",
         Duration::from_secs(240),
         || {
-            list = json(db, &["policy", "list"]);
+            list = get(api, "/policies");
             list["state"]["active"] == classic.as_str()
         },
     );
@@ -165,7 +175,7 @@ fn install_shadow_activate_at_epoch_replay_explain_rollback() {
         serde_json::from_str(&http(api, "GET", "/multipliers", "").unwrap().1).unwrap();
     let hotkey = mults[0]["hotkey"].as_str().unwrap().to_string();
     wait_for("a decision by classic", Duration::from_secs(60), || {
-        json(db, &["explain", &hotkey])["decision"]["policy_sha256"] == classic.as_str()
+        get(api, &format!("/explain/{hotkey}"))["decision"]["policy_sha256"] == classic.as_str()
     });
     let e = json(db, &["explain", &hotkey]);
     assert!(

@@ -40,7 +40,18 @@ pub enum IngestError {
 impl IngestError {
     /// Whether reconnecting and resuming can succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, IngestError::Chain(e) if e.is_transient())
+        match self {
+            IngestError::Chain(e) => e.is_transient(),
+            // Another writer held the database past the busy timeout.
+            IngestError::Store(StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            }) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
     }
 }
 

@@ -274,6 +274,7 @@ impl Monitor {
                     }
                     tracing::warn!("{e}; reconnecting in {backoff:?}");
                     tokio::time::sleep(backoff).await;
+                    self.reload()?;
                     backoff = (backoff * 2).min(self.cfg.max_backoff);
                     self.reconnects += 1;
                     self.metrics.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -281,6 +282,21 @@ impl Monitor {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Resumes from what the store holds (after an error, memory may be ahead of it: a
+    /// batch that failed to write); the policy roles are re-read from the store too.
+    fn reload(&mut self) -> Result<(), IngestError> {
+        self.pending.clear();
+        self.tracker = Tracker::load(&self.store, self.cfg.netuid)?;
+        self.last = match self.store.checkpoint()? {
+            Some(cp) => Some((cp.block, parse_hash(&cp.hash)?)),
+            None => None,
+        };
+        if let Some(r) = &self.ctx.registry {
+            r.resync();
+        }
+        Ok(())
     }
 
     /// Runs on a tokio task; the result when it stops.

@@ -98,6 +98,12 @@ impl Registry {
         Ok(())
     }
 
+    /// Makes the next [`Registry::sync`] apply the store's state even if its revision is
+    /// the one last seen (memory may have run ahead of a write that failed).
+    pub fn resync(&self) {
+        self.seen.store(u64::MAX, Ordering::Release);
+    }
+
     /// After the monitor committed an epoch-boundary activation: `policy` is in service.
     pub fn promoted(&self, policy: Arc<Policy>) {
         tracing::info!("policy {} in service from this epoch", policy.label());

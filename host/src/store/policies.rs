@@ -146,9 +146,16 @@ pub(crate) fn log_change(
 }
 
 impl Store {
+    /// A write transaction that takes the write lock at BEGIN (waiting up to the busy
+    /// timeout for another writer, such as the running monitor).
+    fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))
+    }
+
     /// Stores a policy component; true if it was new (an existing sha256 is left as is).
     pub fn put_policy(&self, p: &NewPolicy) -> Result<bool> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         let n = tx
             .execute(
                 "INSERT OR IGNORE INTO policies (sha256, name, version, contract, wasm,
@@ -326,7 +333,7 @@ impl Store {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
     ) -> Result<PolicyState> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let tx = self.write_tx()?;
         f(&tx).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         self.policy_state()

@@ -173,3 +173,30 @@ fn shadow_runs_round_trip() {
     assert_eq!(runs, [b.shadow.clone().unwrap().run]);
     assert_eq!(s.shadow_diffs(1, B).unwrap(), b.shadow.unwrap().diffs);
 }
+
+/// A `vesting policy` command writing while the monitor writes: the monitor waits for the
+/// lock instead of failing (a deferred transaction failed at once when the other
+/// connection committed between its first read and its first write).
+#[test]
+fn the_monitor_waits_for_another_writer() {
+    let dir = std::env::temp_dir().join(format!("vesting-two-writers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("v.db");
+    let mut monitor = Store::open(&path).unwrap();
+    monitor.apply_block(&block(1)).unwrap();
+    let other = Store::open(&path).unwrap();
+    other
+        .conn()
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('k', 'v');")
+        .unwrap();
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        other.conn().execute_batch("COMMIT").unwrap();
+        put(&other, A, "default");
+    });
+    monitor.apply_block(&block(2)).unwrap();
+    holder.join().unwrap();
+    assert_eq!(monitor.checkpoint().unwrap().unwrap().block, 2);
+    assert_eq!(monitor.meta("k").unwrap().as_deref(), Some("v"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -72,9 +72,12 @@ impl Store {
     /// transaction (catch-up batches): all of them or none.
     pub fn apply_blocks(&mut self, recs: &[BlockRecord]) -> Result<Vec<Applied>> {
         let path = self.path.display().to_string();
+        // IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout waits for
+        // another writer (a `vesting policy` command); a deferred transaction would fail
+        // at once when another connection committed between its first read and write.
         let tx = self
             .conn
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|source| StoreError::Sqlite {
                 path: path.clone(),
                 source,
