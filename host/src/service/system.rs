@@ -64,6 +64,9 @@ struct Background {
     thread: JoinHandle<Result<(), String>>,
 }
 
+/// The latest multipliers as read at a checkpoint.
+type Latest = (Option<crate::store::Checkpoint>, Arc<Vec<MultiplierRow>>);
+
 /// The vesting system of a validator.
 pub struct VestingSystem {
     config: VestingConfig,
@@ -75,6 +78,8 @@ pub struct VestingSystem {
     /// A read-write handle for policy lifecycle changes (the monitor has its own).
     writer: Mutex<Store>,
     reader: Mutex<Option<Store>>,
+    /// The latest multipliers and the checkpoint they were read at.
+    latest: Mutex<Option<Latest>>,
     background: Mutex<Option<Background>>,
     metrics: Arc<Metrics>,
 }
@@ -108,6 +113,7 @@ impl VestingSystem {
             params,
             writer: Mutex::new(store),
             reader: Mutex::new(None),
+            latest: Mutex::new(None),
             background: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
         };
@@ -350,7 +356,21 @@ impl VestingSystem {
 
     /// The latest multipliers, one per uid.
     pub fn multipliers(&self) -> anyhow::Result<Vec<MultiplierRow>> {
-        self.read(|s| s.latest_multipliers())
+        Ok(self.latest()?.as_ref().clone())
+    }
+
+    /// The latest multipliers, read from the store only when its checkpoint has moved
+    /// since the last read (a weight request costs one single-row query otherwise).
+    fn latest(&self) -> anyhow::Result<Arc<Vec<MultiplierRow>>> {
+        let checkpoint = self.read(|s| s.checkpoint())?;
+        if let Some((at, rows)) = &*self.latest.lock().unwrap_or_else(|e| e.into_inner())
+            && *at == checkpoint
+        {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(self.read(|s| s.latest_multipliers())?);
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some((checkpoint, rows.clone()));
+        Ok(rows)
     }
 
     /// The validator's weights by uid times the latest multipliers, normalised, with the
@@ -365,12 +385,12 @@ impl VestingSystem {
         let started = std::time::Instant::now();
         self.metrics.apply_requests.fetch_add(1, Ordering::Relaxed);
         let multipliers = self
-            .multipliers()?
-            .into_iter()
+            .latest()?
+            .iter()
             .map(|m| MinerMultiplier {
                 uid: m.uid,
-                hotkey: m.hotkey,
-                holder: m.holder,
+                hotkey: m.hotkey.clone(),
+                holder: m.holder.clone(),
                 multiplier: m.multiplier,
                 held_factor: m.held_factor,
                 duration_factor: m.duration_factor,

@@ -185,9 +185,17 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT m.block, m.uid, hotkey, holder, multiplier, held_factor, duration_factor, eligible
-                 FROM multipliers m JOIN (SELECT uid, MAX(block) AS block FROM multipliers GROUP BY uid) l
-                 ON m.uid = l.uid AND m.block = l.block ORDER BY m.uid",
+                // One index seek per uid (skip-scan by hand): a GROUP BY over the index
+                // reads every row of history and slows down as it grows.
+                "WITH RECURSIVE u(uid) AS (
+                     SELECT MIN(uid) FROM multipliers
+                     UNION ALL
+                     SELECT (SELECT MIN(uid) FROM multipliers WHERE uid > u.uid) FROM u
+                     WHERE u.uid IS NOT NULL)
+                 SELECT m.block, m.uid, hotkey, holder, multiplier, held_factor, duration_factor, eligible
+                 FROM u JOIN multipliers m ON m.uid = u.uid
+                 AND m.block = (SELECT MAX(block) FROM multipliers WHERE uid = u.uid)
+                 ORDER BY m.uid",
             )
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], multiplier_row).map_err(|e| self.err(e))?;
