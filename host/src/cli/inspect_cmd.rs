@@ -122,7 +122,7 @@ pub fn replay(args: ReplayArgs, json: bool) -> anyhow::Result<bool> {
     } else {
         vec![system.replay(args.block)?]
     };
-    let ok = replays.iter().all(|r| r.identical());
+    let ok = replays.iter().all(|r| r.identical() || r.pruned);
     if json {
         println!("{}", serde_json::to_string_pretty(&replays)?);
     } else {
@@ -131,7 +131,9 @@ pub fn replay(args: ReplayArgs, json: bool) -> anyhow::Result<bool> {
                 "#{} policy {}: {}",
                 r.block,
                 &r.policy_sha256[..12],
-                if r.identical() {
+                if r.pruned {
+                    "ledgers pruned (older than ledger_history_days): not replayable".to_string()
+                } else if r.identical() {
                     "bit-identical".to_string()
                 } else {
                     format!(
@@ -143,9 +145,10 @@ pub fn replay(args: ReplayArgs, json: bool) -> anyhow::Result<bool> {
                 }
             );
         }
+        let pruned = replays.iter().filter(|r| r.pruned).count();
         println!(
-            "{} replayed, {} bit-identical",
-            replays.len(),
+            "{} replayed, {} bit-identical, {pruned} pruned",
+            replays.len() - pruned,
             replays.iter().filter(|r| r.identical()).count()
         );
     }

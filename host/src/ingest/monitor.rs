@@ -53,6 +53,8 @@ pub struct MonitorConfig {
     pub track_coldkeys: Vec<[u8; 32]>,
     /// Subscribe to finalized heads, or poll paced by the next epoch.
     pub follow_mode: Follow,
+    /// Keep per-step ledger history (what replays need) for this many blocks; None: all.
+    pub ledger_history_blocks: Option<u64>,
 }
 
 impl MonitorConfig {
@@ -69,6 +71,7 @@ impl MonitorConfig {
             max_backoff: Duration::from_secs(30),
             track_coldkeys: Vec::new(),
             follow_mode: Follow::Subscribe,
+            ledger_history_blocks: None,
         }
     }
 }
@@ -571,7 +574,7 @@ impl Monitor {
                 fallback,
             )
         };
-        let (rec, tracker, code_updated) = match run(None).await {
+        let (mut rec, tracker, code_updated) = match run(None).await {
             Err(IngestError::Policy(e)) if self.fallback.is_some() => {
                 self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
@@ -587,6 +590,9 @@ impl Monitor {
         }
         let t1 = std::time::Instant::now();
         let is_epoch = !(rec.attributions.is_empty() && rec.epochs.is_empty());
+        if let (Some(keep), Some(_)) = (self.cfg.ledger_history_blocks, &rec.decision) {
+            rec.prune_ledger_history_before = Some(number.saturating_sub(keep));
+        }
         if batch {
             self.pending.push(rec);
         } else {

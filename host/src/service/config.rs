@@ -36,6 +36,9 @@ pub struct VestingConfig {
     pub follow: String,
     /// The chain's block time in milliseconds (12,000 on mainnet): the shortest poll wait.
     pub block_time_ms: u64,
+    /// Days of per-step ledger history kept (what `vesting replay` needs); 0 keeps all.
+    /// Each epoch stores every holder's ledger: about 6 KB a holder an epoch.
+    pub ledger_history_days: u64,
     pub vesting_duration_days: u64,
     pub vesting_interval_days: u64,
     /// Earnings smaller than this (alpha) vest at once.
@@ -64,6 +67,7 @@ impl Default for VestingConfig {
             query_interval_seconds: 300,
             follow: "subscribe".into(),
             block_time_ms: 12_000,
+            ledger_history_days: 90,
             vesting_duration_days: 30,
             vesting_interval_days: 1,
             min_vesting_amount: 0.1,

@@ -214,6 +214,9 @@ pub struct Replay {
     pub output_matches: bool,
     /// The outputs also equal the stored holdings and multipliers rows.
     pub rows_match: bool,
+    /// The ledgers of this epoch were pruned (older than `ledger_history_days`): it
+    /// cannot be replayed.
+    pub pruned: bool,
 }
 
 impl Replay {
@@ -224,6 +227,19 @@ impl Replay {
 
 /// Replays the decision at `block` with the policy that made it (from the store).
 pub fn replay(store: &Store, engine: &PolicyEngine, d: &DecisionRecord) -> anyhow::Result<Replay> {
+    let pruned_before: Option<u64> = store
+        .meta("ledger_history_from")?
+        .and_then(|v| v.parse().ok());
+    if pruned_before.is_some_and(|b| d.block < b) {
+        return Ok(Replay {
+            block: d.block,
+            policy_sha256: d.policy_sha256.clone(),
+            input_matches: false,
+            output_matches: false,
+            rows_match: false,
+            pruned: true,
+        });
+    }
     let params: Vec<Param> = serde_json::from_str(&d.params_json)?;
     let miners: Vec<crate::policy::Miner> = serde_json::from_str(&d.miners_json)?;
     let ledgers = store.ledgers_at(d.block)?;
@@ -266,5 +282,6 @@ pub fn replay(store: &Store, engine: &PolicyEngine, d: &DecisionRecord) -> anyho
         input_matches: input == d.input_sha256,
         output_matches: decision::output_hash(&out) == d.output_sha256,
         rows_match,
+        pruned: false,
     })
 }

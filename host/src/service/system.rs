@@ -268,6 +268,8 @@ impl VestingSystem {
         )?;
         let mut cfg = MonitorConfig::new(url, self.config.netuid, &self.config.db_path);
         cfg.max_backoff = Duration::from_secs(self.config.query_interval_seconds.max(1));
+        cfg.ledger_history_blocks = (self.config.ledger_history_days > 0)
+            .then(|| self.config.ledger_history_days * self.config.blocks_per_day);
         cfg.follow_mode = match self.config.follow.as_str() {
             "subscribe" => Follow::Subscribe,
             "poll" => Follow::Poll {

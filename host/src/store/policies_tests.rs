@@ -200,3 +200,36 @@ fn the_monitor_waits_for_another_writer() {
     assert_eq!(monitor.meta("k").unwrap().as_deref(), Some("v"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ledger history older than the configured window is deleted with an epoch's block, and
+/// the store says from which block replays are possible.
+#[test]
+fn ledger_history_is_pruned_to_the_window() {
+    let mut s = Store::in_memory().unwrap();
+    let ledger = crate::policy::HolderLedger {
+        holder: "c".into(),
+        tranches: vec![],
+        unmatched_outflow: 0,
+    };
+    for n in 1..=5u64 {
+        let mut b = block(n);
+        b.step = Some(LedgerStepRecord {
+            block: n,
+            ledgers: vec![ledger.clone()],
+            ..Default::default()
+        });
+        if n == 5 {
+            b.prune_ledger_history_before = Some(3);
+        }
+        s.apply_block(&b).unwrap();
+    }
+    assert!(s.ledgers_at(2).unwrap().is_empty(), "pruned");
+    assert_eq!(s.ledgers_at(3).unwrap().len(), 1, "kept");
+    assert_eq!(s.ledgers_at(5).unwrap().len(), 1);
+    assert_eq!(s.meta("ledger_history_from").unwrap().as_deref(), Some("3"));
+    assert_eq!(
+        s.ledgers().unwrap().len(),
+        1,
+        "the current ledgers are never pruned"
+    );
+}

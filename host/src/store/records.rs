@@ -122,4 +122,6 @@ pub struct BlockRecord {
     pub shadow: Option<super::ShadowRecord>,
     /// A policy scheduled for the next epoch boundary went into service at this block.
     pub activation: Option<String>,
+    /// Delete ledger history of steps before this block (the configured history window).
+    pub prune_ledger_history_before: Option<u64>,
 }

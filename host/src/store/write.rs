@@ -304,6 +304,19 @@ fn write_rows(tx: &Transaction, rec: &BlockRecord) -> rusqlite::Result<()> {
     if let Some(step) = &rec.step {
         write_step(tx, step)?;
     }
+    if let Some(before) = rec.prune_ledger_history_before {
+        let n = tx.execute(
+            "DELETE FROM ledger_history WHERE block < ?1",
+            [to_sql(before)],
+        )?;
+        if n > 0 {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('ledger_history_from', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [before.to_string()],
+            )?;
+        }
+    }
     super::policies::write_lifecycle(
         tx,
         rec.number,
