@@ -10,58 +10,8 @@ use vesting_devnet::{DevnetConfig, Pruning, Scenario, start};
 use vesting_host::ingest::{Monitor, MonitorConfig, StartAt};
 use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine};
 
-const SCENARIO: &str = r#"
-name = "bench-256"
-seed = 3
-finality_depth = 2
-
-[[subnets]]
-netuid = 1
-tempo = 100
-owner = "owner"
-owner_hotkey = "owner-hot"
-
-[[neuron_groups]]
-netuid = 1
-prefix = "n"
-count = 250
-coldkeys = 125
-balance_tao = 1000
-
-[[neuron_groups]]
-netuid = 1
-prefix = "v"
-count = 6
-coldkeys = 6
-dividends = 1
-self_stake = 1000
-balance_tao = 1000
-
-[[coldkeys]]
-name = "nominator"
-balance_tao = 100000
-
-[[stakes]]
-coldkey = "nominator"
-hotkey = "v-0"
-netuid = 1
-alpha = 5000
-
-[[behaviours]]
-kind = "staker"
-coldkeys = ["n-ck-*", "nominator"]
-probability = 0.01
-
-[[behaviours]]
-kind = "partial_seller"
-coldkeys = ["n-ck-*", "v-ck-*"]
-probability = 0.004
-
-[[behaviours]]
-kind = "mover"
-coldkeys = ["n-ck-*"]
-probability = 0.002
-"#;
+/// The 256-neuron subnet shared by the benches (tempo 100 here).
+const SCENARIO: &str = include_str!("subnet-256.toml");
 
 fn db(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("vesting-bench-{name}-{}", std::process::id()));

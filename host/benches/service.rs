@@ -45,60 +45,13 @@ fn env(name: &str, default: u64) -> u64 {
 /// The ingest bench's 256-neuron subnet (250 miners, 6 validators, random staking
 /// behaviours), with a configurable tempo.
 fn scenario(tempo: u64) -> String {
-    format!(
-        r#"
-name = "bench-service-256"
-seed = 3
-finality_depth = 2
-
-[[subnets]]
-netuid = 1
-tempo = {tempo}
-owner = "owner"
-owner_hotkey = "owner-hot"
-
-[[neuron_groups]]
-netuid = 1
-prefix = "n"
-count = 250
-coldkeys = 125
-balance_tao = 1000
-
-[[neuron_groups]]
-netuid = 1
-prefix = "v"
-count = 6
-coldkeys = 6
-dividends = 1
-self_stake = 1000
-balance_tao = 1000
-
-[[coldkeys]]
-name = "nominator"
-balance_tao = 100000
-
-[[stakes]]
-coldkey = "nominator"
-hotkey = "v-0"
-netuid = 1
-alpha = 5000
-
-[[behaviours]]
-kind = "staker"
-coldkeys = ["n-ck-*", "nominator"]
-probability = 0.01
-
-[[behaviours]]
-kind = "partial_seller"
-coldkeys = ["n-ck-*", "v-ck-*"]
-probability = 0.004
-
-[[behaviours]]
-kind = "mover"
-coldkeys = ["n-ck-*"]
-probability = 0.002
-"#
-    )
+    let toml = include_str!("subnet-256.toml");
+    assert!(
+        toml.contains("tempo = 100\n"),
+        "subnet-256.toml sets tempo = 100"
+    );
+    toml.replace("tempo = 100\n", &format!("tempo = {tempo}\n"))
+        .replace("name = \"bench-256\"", "name = \"bench-service-256\"")
 }
 
 /// A child process killed when dropped.
