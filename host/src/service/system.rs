@@ -190,14 +190,14 @@ impl VestingSystem {
         Ok(self
             .lifecycle(|s| {
                 let p = s.find_policy(key)?;
-                if !at_next_epoch {
-                    // Loading (and resolving the parameters) before the switch: a policy
-                    // that cannot serve is refused, the one in service stays.
-                    let loaded = self.engine().load(&s.policy_wasm(&p.sha256)?)?;
-                    loaded.resolve_params(&self.params)?;
-                    s.activate_policy(&p.sha256, "requested")?;
-                } else {
+                // Loading (and resolving the parameters) before the switch: a policy that
+                // cannot serve is refused, the one in service stays.
+                let loaded = self.engine().load(&s.policy_wasm(&p.sha256)?)?;
+                loaded.resolve_params(&self.params)?;
+                if at_next_epoch {
                     s.schedule_policy(&p.sha256, "requested")?;
+                } else {
+                    s.activate_policy(&p.sha256, "requested")?;
                 }
                 Ok(())
             })?
