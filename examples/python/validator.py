@@ -438,13 +438,20 @@ def apply_weights_local(weights: Any, uids: Any, hotkeys: Any, wasm_path: Any,
                         check_policy: bool = True, timeout: float = 30.0) -> Dict[str, Any]:
     """The policy's full ``apply-weights`` output, computed here by the ``.wasm`` at
     ``wasm_path`` (or a loaded ``vesting_policy.Policy``) with the service's parameters
-    (``config``: see :func:`service_params`) and its latest multipliers
+    (``config``: see :func:`service_params`; without it and with an API URL, the
+    parameters the service reports at ``GET /policy``) and its latest multipliers
     (``multipliers_source``: an API URL, a database path, or the rows themselves).
 
     With an API URL and ``check_policy``, the service's policy must be this ``.wasm``
     (:func:`check_served_policy`), or the results could differ."""
     _, values, u, h = _prepare(weights, uids, hotkeys)
-    params = service_params(config)
+    params = None
+    if config is None and _is_url(multipliers_source):
+        # The parameters the running service calls its policy with (``GET /policy``).
+        served = _http(multipliers_source, "GET", "/policy", timeout=timeout)
+        params = served.get("params") if isinstance(served, dict) else None
+    if params is None:
+        params = service_params(config)
     policy = _load_policy(wasm_path)
     if isinstance(multipliers_source, (list, tuple)):
         multipliers = [{k: row[k] for k in MULTIPLIER_FIELDS} for row in multipliers_source]
