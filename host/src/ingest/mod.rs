@@ -9,6 +9,7 @@ pub mod classify;
 pub mod monitor;
 pub mod polling;
 pub mod processor;
+pub mod shadow;
 
 pub use monitor::{
     Monitor, MonitorConfig, MonitorMetrics, MonitorTask, Progress, StartAt, StopHandle, Timings,

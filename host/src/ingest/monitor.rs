@@ -223,6 +223,11 @@ impl Monitor {
         self
     }
 
+    /// The shadow candidate's own ledger chain, if one runs.
+    pub fn shadow_chain(&self) -> Option<&super::shadow::ShadowChain> {
+        self.tracker.shadow.as_ref()
+    }
+
     /// The live figures (shared; they keep counting while the monitor runs).
     pub fn metrics(&self) -> Arc<MonitorMetrics> {
         self.metrics.clone()

@@ -12,16 +12,17 @@ use arc_swap::ArcSwap;
 
 use super::IngestError;
 use super::classify::{Classified, classify};
+use super::shadow::{self, ShadowChain};
 use crate::chain::positions::{self, At, EpochState};
 use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
 use crate::policy::{
     AttributionInput, Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy,
-    Position, decision,
+    Position, PositionAttribution, decision,
 };
 use crate::registry::Registry;
 use crate::store::{
     BlockRecord, DecisionRecord, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen,
-    RegistrationSeen, ShadowDiff, ShadowRecord, ShadowRun, SnapshotPhase, SnapshotRow, Store,
+    RegistrationSeen, SnapshotPhase, SnapshotRow, Store,
 };
 
 /// What the processor keeps between blocks (a mirror of the store).
@@ -37,6 +38,8 @@ pub struct Tracker {
     pub last_epoch_index: Option<u64>,
     pub pending_deferral: Option<u64>,
     pub started: bool,
+    /// The shadow candidate's own ledgers (memory only: seeded again after a restart).
+    pub shadow: Option<ShadowChain>,
 }
 
 fn parse_account(s: &str) -> Result<Account, IngestError> {
@@ -184,6 +187,13 @@ pub async fn process(
     let policy = fallback
         .or_else(|| pending.clone())
         .unwrap_or_else(|| ctx.policy.load_full());
+    // A candidate that is already in service has nothing to compare.
+    let candidate = ctx
+        .registry
+        .as_ref()
+        .and_then(|r| r.shadow())
+        .filter(|c| c.sha256() != policy.sha256());
+    t.shadow = ShadowChain::follow(t.shadow.take(), candidate.as_deref(), &t.ledgers, number);
     let mut rec = BlockRecord {
         number,
         hash: hex0x(&hash),
@@ -309,6 +319,7 @@ pub async fn process(
         )));
     }
     let mut attributed = None;
+    let mut shadow_attributed = None;
     if epoch.run.is_some() || epoch.skipped {
         let pre = prev("reading the epoch's pre-state")?;
         let ((neurons_pre, st_pre), st) = futures::try_join!(
@@ -395,18 +406,19 @@ pub async fn process(
                 netuid,
                 &after,
             ));
-            let out = policy.attribute(
-                &ctx.params,
-                &AttributionInput {
-                    netuid,
-                    before_block: pre.number,
-                    after_block: number,
-                    before: position_list(netuid, &before),
-                    after: position_list(netuid, &after),
-                    flows: flows.clone(),
-                },
-            )?;
+            let input = AttributionInput {
+                netuid,
+                before_block: pre.number,
+                after_block: number,
+                before: position_list(netuid, &before),
+                after: position_list(netuid, &after),
+                flows: flows.clone(),
+            };
+            let out = policy.attribute(&ctx.params, &input)?;
             attributed = Some(out);
+            if let (Some(c), Some(chain)) = (&candidate, t.shadow.as_mut()) {
+                shadow_attributed = chain.attribute(c, &ctx.params, &input);
+            }
         }
     } else if let Some(to) = epoch.deferred_to {
         rec.epochs.push(EpochRecord {
@@ -428,17 +440,21 @@ pub async fn process(
         .filter(|f| is_manual(f.kind) && tracked_names.contains(&f.coldkey))
         .cloned()
         .collect();
-    let earnings: Vec<Earning> = attributed
-        .iter()
-        .flatten()
-        .filter(|a| a.earned > 0 && tracked_names.contains(&a.coldkey))
-        .map(|a| Earning {
-            hotkey: a.hotkey.clone(),
-            coldkey: a.coldkey.clone(),
-            block: number,
-            alpha: a.earned,
-        })
-        .collect();
+    let earned = |attributed: &Option<Vec<PositionAttribution>>| -> Vec<Earning> {
+        attributed
+            .iter()
+            .flatten()
+            .filter(|a| a.earned > 0 && tracked_names.contains(&a.coldkey))
+            .map(|a| Earning {
+                hotkey: a.hotkey.clone(),
+                coldkey: a.coldkey.clone(),
+                block: number,
+                alpha: a.earned,
+            })
+            .collect()
+    };
+    let earnings = earned(&attributed);
+    let shadow_earnings = earned(&shadow_attributed);
     let is_epoch = attributed.is_some();
     let neurons_changed = !rec.registrations.is_empty();
     if is_epoch || !manual.is_empty() || !seeds.is_empty() || neurons_changed {
@@ -459,6 +475,17 @@ pub async fn process(
             block: number,
             ..Default::default()
         };
+        if let (Some(c), Some(chain)) = (&candidate, t.shadow.as_mut()) {
+            chain.step(
+                c,
+                &ctx.params,
+                netuid,
+                number,
+                is_epoch,
+                shadow_earnings,
+                &step_flows,
+            );
+        }
         if is_epoch || !step_flows.is_empty() || !earnings.is_empty() {
             let out = policy.ledger_step(
                 &ctx.params,
@@ -499,7 +526,6 @@ pub async fn process(
             .collect();
         let input_sha256 =
             is_epoch.then(|| decision::input_hash(number, &ctx.params, &ledgers, &miners));
-        let shadow_input = is_epoch.then(|| (ledgers.clone(), miners.clone()));
         let d = decision::run(&policy, &ctx.params, number, ledgers, miners.clone())?;
         if let Some(input_sha256) = input_sha256 {
             rec.decision = Some(DecisionRecord {
@@ -512,23 +538,20 @@ pub async fn process(
                 miners_json: json(&miners),
             });
         }
-        if let (Some((ledgers, miners)), Some(candidate)) = (
-            shadow_input,
-            // A candidate that is already in service has nothing to compare.
-            ctx.registry
-                .as_ref()
-                .and_then(|r| r.shadow())
-                .filter(|c| c.sha256() != policy.sha256()),
-        ) {
-            rec.shadow = Some(shadow_run(
+        if is_epoch && let (Some(c), Some(chain)) = (&candidate, t.shadow.as_mut()) {
+            rec.shadow = Some(shadow::compare(
                 &policy,
-                &candidate,
+                c,
+                chain,
                 &ctx.params,
                 number,
-                ledgers,
                 miners,
                 &d,
             ));
+            // After a failure, the candidate starts again from the active ledgers.
+            if chain.error.is_some() {
+                t.shadow = None;
+            }
         }
         step.holdings = d.holdings;
         step.multipliers = d.multipliers;
@@ -541,73 +564,6 @@ pub async fn process(
 
 fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
-}
-
-/// Runs `candidate` beside `active` on the same ledgers and miners and compares the weights
-/// each gives from equal base weights. A failing candidate is recorded, never raised.
-fn shadow_run(
-    active: &Policy,
-    candidate: &Policy,
-    params: &[Param],
-    block: u64,
-    ledgers: Vec<HolderLedger>,
-    miners: Vec<Miner>,
-    active_decision: &decision::Decision,
-) -> ShadowRecord {
-    let mut rec = ShadowRecord {
-        run: ShadowRun {
-            block,
-            candidate: candidate.sha256_hex(),
-            active: active.sha256_hex(),
-            ..Default::default()
-        },
-        diffs: vec![],
-    };
-    let weights = |p: &Policy, m: &[crate::policy::MinerMultiplier]| {
-        if m.is_empty() {
-            return Ok(vec![]);
-        }
-        p.apply_weights(params, &decision::equal_base_input(m))
-            .map(|o| o.weights)
-    };
-    let run = || -> Result<_, crate::policy::CallError> {
-        let c = decision::run(candidate, params, block, ledgers, miners)?;
-        let cw = weights(candidate, &c.multipliers)?;
-        let aw = weights(active, &active_decision.multipliers)?;
-        Ok((c, cw, aw))
-    };
-    match run() {
-        Err(e) => {
-            tracing::warn!("shadow policy at #{block}: {e}");
-            rec.run.error = Some(e.to_string());
-        }
-        Ok((c, cw, aw)) => {
-            let by_uid: BTreeMap<u16, (u64, u64)> = c
-                .multipliers
-                .iter()
-                .zip(cw)
-                .map(|(m, w)| (m.uid, (m.multiplier, w)))
-                .collect();
-            for (m, aw) in active_decision.multipliers.iter().zip(aw) {
-                let (cm, cw) = by_uid.get(&m.uid).copied().unwrap_or((0, 0));
-                let diff = aw.abs_diff(cw);
-                rec.run.total_weight_diff += diff;
-                rec.run.max_weight_diff = rec.run.max_weight_diff.max(diff);
-                if diff > 0 || cm != m.multiplier {
-                    rec.run.miners_changed += 1;
-                }
-                rec.diffs.push(ShadowDiff {
-                    uid: m.uid,
-                    hotkey: m.hotkey.clone(),
-                    active_multiplier: m.multiplier,
-                    candidate_multiplier: cm,
-                    active_weight: aw,
-                    candidate_weight: cw,
-                });
-            }
-        }
-    }
-    rec
 }
 
 /// Cross-checks an epoch run or skip at `b` against storage; returns the rule it matches.

@@ -377,6 +377,90 @@ fn assert_same_history(a: &Store, b: &Store, until: u64) {
     assert_eq!(a.dump_table("blocks").unwrap().len() as u64, until);
 }
 
+/// `wasm` with a custom section appended: another sha256, the same behaviour.
+fn twin(wasm: &[u8]) -> Vec<u8> {
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            out.push(if n == 0 { b } else { b | 0x80 });
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    let name = b"vesting-test-twin";
+    let mut payload = vec![];
+    leb(name.len(), &mut payload);
+    payload.extend_from_slice(name);
+    let mut out = wasm.to_vec();
+    out.push(0);
+    leb(payload.len(), &mut out);
+    out.extend(payload);
+    out
+}
+
+/// Shadow mode keeps the candidate's own ledger chain: a twin of the active policy (same
+/// code, another sha256) must end every epoch with exactly the active policy's weights,
+/// through moves, transfers, swaps, fees and re-registration. A missed or doubled step
+/// would show as a difference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shadow_twin_keeps_an_identical_chain() {
+    use crate::registry::Registry;
+    let h = devnet("attribution").await;
+    h.advance(64).unwrap();
+    let until = h.chain().read().unwrap().finalized_number();
+    let db = tmp_db("shadow-twin");
+    let store = Store::open(&db).unwrap();
+    let engine = PolicyEngine::new(Limits::default(), None).unwrap();
+    let fallback = engine.load(DEFAULT_POLICY_WASM).unwrap();
+    let registry = Arc::new(Registry::new(engine, fallback.clone()));
+    registry.start(&store, None).unwrap();
+    let twin = registry
+        .store_unchecked(&store, &twin(DEFAULT_POLICY_WASM), "test")
+        .unwrap();
+    assert_ne!(twin.sha256(), fallback.sha256());
+    store
+        .set_shadow_policy(Some(&twin.sha256_hex()), "test")
+        .unwrap();
+    let mut cfg = MonitorConfig::new(h.ws_url(), 1, &db);
+    cfg.start = StartAt::Block(1);
+    cfg.until = Some(until);
+    cfg.track_coldkeys = ["bob", "erin"].iter().map(|n| named_account(n)).collect();
+    let mut m = Monitor::new(cfg, registry.active_slot().clone(), vec![])
+        .unwrap()
+        .with_registry(registry, fallback.clone(), Default::default());
+    m.run().await.unwrap();
+    let runs = m.store().shadow_runs(1000).unwrap();
+    assert!(runs.len() >= 3, "{} shadow runs", runs.len());
+    for r in &runs {
+        assert_eq!(r.candidate, twin.sha256_hex());
+        assert_eq!(r.active, fallback.sha256_hex());
+        assert_eq!(r.error, None, "#{}", r.block);
+        assert_eq!(
+            (r.total_weight_diff, r.miners_changed),
+            (0, 0),
+            "#{}: the twin differs",
+            r.block
+        );
+        let diffs = m.store().shadow_diffs(r.block, &r.candidate).unwrap();
+        assert!(!diffs.is_empty());
+        assert!(
+            diffs
+                .iter()
+                .all(|d| d.active_multiplier == d.candidate_multiplier)
+        );
+    }
+    // The chain itself: every holder's ledger equals the active policy's, tranche for tranche.
+    let chain = m.shadow_chain().expect("the shadow chain runs");
+    assert_eq!(chain.since, 1, "seeded at the first block, never re-seeded");
+    let active: Vec<_> = m.store().ledgers().unwrap();
+    let shadow: Vec<_> = chain.ledgers.values().cloned().collect();
+    assert!(active.iter().any(|l| !l.tranches.is_empty()));
+    assert_eq!(shadow, active);
+    h.stop().await;
+}
+
 /// Poll mode (waits paced by the next epoch) ingests exactly what the subscription does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_mode_misses_nothing() {
