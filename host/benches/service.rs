@@ -476,18 +476,7 @@ fn main() {
             uids: u.clone(),
             weights: weights.clone(),
             hotkeys: hk.clone(),
-            multipliers: rows
-                .iter()
-                .map(|m| vesting_host::policy::MinerMultiplier {
-                    uid: m.uid,
-                    hotkey: m.hotkey.clone(),
-                    holder: m.holder.clone(),
-                    multiplier: m.multiplier,
-                    held_factor: m.held_factor,
-                    duration_factor: m.duration_factor,
-                    eligible: m.eligible,
-                })
-                .collect(),
+            multipliers: rows.iter().map(|m| m.to_policy()).collect(),
         };
         let wasm = timed(&mut || {
             std::hint::black_box(policy.apply_weights(&params, &input).expect("apply"));

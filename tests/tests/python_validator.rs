@@ -62,8 +62,8 @@ fn validator(args: &[&str]) -> Output {
         .expect("run python3")
 }
 
-/// Runs the example and expects success: its stdout.
-fn ok(args: &[&str]) -> String {
+/// Runs the example, expecting exit `code`: (stdout, stderr).
+fn expect_exit(args: &[&str], code: i32) -> (String, String) {
     let out = validator(args);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -71,24 +71,20 @@ fn ok(args: &[&str]) -> String {
     );
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "validator.py {args:?} failed:\n{stdout}{stderr}"
+        Some(code),
+        "validator.py {args:?}: expected exit {code}:\n{stdout}{stderr}"
     );
-    stdout
+    (stdout, stderr)
+}
+
+/// Runs the example and expects success: its stdout.
+fn ok(args: &[&str]) -> String {
+    expect_exit(args, 0).0
 }
 
 /// Runs the example and expects a clean failure (exit 1, `error: ...`): its stderr.
 fn fails(args: &[&str]) -> String {
-    let out = validator(args);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "validator.py {args:?}: expected exit 1:\n{stdout}{stderr}"
-    );
+    let (stdout, stderr) = expect_exit(args, 1);
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
         stderr.starts_with("error: ") && !stderr.contains("Traceback"),

@@ -386,19 +386,7 @@ impl VestingSystem {
     ) -> anyhow::Result<WeightsOutput> {
         let started = std::time::Instant::now();
         self.metrics.apply_requests.fetch_add(1, Ordering::Relaxed);
-        let multipliers = self
-            .latest()?
-            .iter()
-            .map(|m| MinerMultiplier {
-                uid: m.uid,
-                hotkey: m.hotkey.clone(),
-                holder: m.holder.clone(),
-                multiplier: m.multiplier,
-                held_factor: m.held_factor,
-                duration_factor: m.duration_factor,
-                eligible: m.eligible,
-            })
-            .collect();
+        let multipliers = self.latest()?.iter().map(|m| m.to_policy()).collect();
         let input = WeightsInput {
             uids: uids.to_vec(),
             weights: weights.to_vec(),

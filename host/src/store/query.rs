@@ -25,6 +25,21 @@ pub struct MultiplierRow {
     pub eligible: bool,
 }
 
+impl MultiplierRow {
+    /// The row as the contract's record (what `apply-weights` takes).
+    pub fn to_policy(&self) -> crate::policy::MinerMultiplier {
+        crate::policy::MinerMultiplier {
+            uid: self.uid,
+            hotkey: self.hotkey.clone(),
+            holder: self.holder.clone(),
+            multiplier: self.multiplier,
+            held_factor: self.held_factor,
+            duration_factor: self.duration_factor,
+            eligible: self.eligible,
+        }
+    }
+}
+
 /// One epoch boundary as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EpochRow {
