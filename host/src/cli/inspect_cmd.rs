@@ -107,18 +107,9 @@ pub fn explain(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
 }
 
 pub fn replay(args: ReplayArgs, json: bool) -> anyhow::Result<bool> {
-    let config = args.service.config()?;
-    let system = VestingSystem::new(config.clone())?;
-    let blocks = if args.all {
-        Store::open_read_only(&config.db_path)?.decision_blocks()?
-    } else {
-        vec![]
-    };
+    let system = VestingSystem::new(args.service.config()?)?;
     let replays = if args.all {
-        blocks
-            .into_iter()
-            .map(|b| system.replay(Some(b)))
-            .collect::<anyhow::Result<Vec<_>>>()?
+        system.replay_all()?
     } else {
         vec![system.replay(args.block)?]
     };

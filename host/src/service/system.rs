@@ -440,6 +440,18 @@ impl VestingSystem {
         super::explain::replay(&store, self.engine(), &d)
     }
 
+    /// Replays every recorded decision, oldest first (one store handle for all).
+    pub fn replay_all(&self) -> anyhow::Result<Vec<super::explain::Replay>> {
+        let store = Store::open_read_only(&self.config.db_path)?;
+        let mut out = vec![];
+        for b in store.decision_blocks()? {
+            if let Some(d) = store.decision_at_or_before(b)? {
+                out.push(super::explain::replay(&store, self.engine(), &d)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Holders' latest metrics.
     pub fn holders(&self) -> anyhow::Result<Vec<HolderStats>> {
         self.read(|s| s.holder_stats())
