@@ -135,6 +135,13 @@ pub fn action_call(md: &ChainMetadata, a: &Action) -> Result<Value> {
     call_value(md, "SubtensorModule", call, args)
 }
 
+/// `Sudo::sudo(System::set_code { code })`: how a runtime upgrade is submitted. `code` is
+/// the devnet's placeholder for the wasm blob (`RuntimeProfile::code`).
+pub fn set_code(md: &ChainMetadata, code: &[u8]) -> Result<Value> {
+    let inner = call_value(md, "System", "set_code", vec![Value::from_bytes(code)])?;
+    call_value(md, "Sudo", "sudo", vec![inner])
+}
+
 fn with_length(body: Vec<u8>) -> Vec<u8> {
     let mut out = Compact(body.len() as u32).encode();
     out.extend(body);

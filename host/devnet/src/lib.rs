@@ -9,14 +9,18 @@
 pub mod chain;
 pub mod encode;
 pub mod error;
+pub mod events;
 pub mod extrinsic;
 pub mod hashing;
 pub mod metadata;
 pub mod model;
 pub mod rpc;
+pub mod runtime;
 pub mod runtime_api;
+pub mod runtime_storage;
 pub mod scenario;
 mod server;
+mod spec459;
 pub mod storage;
 
 pub use chain::{Chain, Pruning};

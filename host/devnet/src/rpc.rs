@@ -110,8 +110,9 @@ fn arg(v: &[Json], i: usize) -> &Json {
     v.get(i).unwrap_or(&Json::Null)
 }
 
-fn runtime_version_json(c: &Chain) -> Json {
-    let rv = &c.md.runtime_version;
+/// The runtime version a block's state holds, as `state_getRuntimeVersion` returns it.
+fn runtime_version_json(b: &Block) -> Json {
+    let rv = &b.code.md.runtime_version;
     json!({
         "specName": rv.spec_name,
         "implName": rv.impl_name,
@@ -166,12 +167,19 @@ fn with_state<T>(
     let state = chain
         .state_at(&block.hash)
         .map_err(|e| if api { api_err(e) } else { client_err(e) })?;
+    // Storage is laid out by the runtime that executed the block (in the block that
+    // upgrades, its state is still the old runtime's layout).
     let view = StorageView {
-        md: &chain.md,
+        md: &block.runtime.md,
         state: &state,
         block: &block,
     };
     f(&view).map_err(|e| if api { api_err(e) } else { client_err(e) })
+}
+
+/// A storage value: the runtime's own items (`crate::runtime_storage`), else the model's.
+fn get(v: &StorageView, key: &[u8]) -> Result<Option<Vec<u8>>, DevnetError> {
+    crate::runtime_storage::get(v, key).unwrap_or_else(|| v.get(key))
 }
 
 /// The methods listed by `rpc_methods`.
@@ -372,6 +380,44 @@ async fn pipe(
     }
 }
 
+/// `state_subscribeRuntimeVersion`: the head's version, then one notification each time
+/// a new best block's state holds another runtime (the block whose `set_code` upgrades
+/// it, or a reorg onto a branch with another runtime), as a node's subscription does.
+async fn runtime_versions(
+    pending: PendingSubscriptionSink,
+    head: Arc<Block>,
+    mut rx: broadcast::Receiver<Arc<Block>>,
+) {
+    let Ok(sink) = pending.accept().await else {
+        return;
+    };
+    let send = |b: &Block| serde_json::value::to_raw_value(&runtime_version_json(b));
+    let Ok(raw) = send(&head) else { return };
+    if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+        return;
+    }
+    let mut spec = head.code.spec;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return,
+            r = rx.recv() => match r {
+                Ok(b) => {
+                    if b.code.spec == spec {
+                        continue;
+                    }
+                    spec = b.code.spec;
+                    let Ok(raw) = send(&b) else { return };
+                    if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
 /// Builds the RPC module over the shared chain.
 pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError> {
     let mut m = RpcModule::new(shared);
@@ -443,15 +489,16 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
     for name in ["state_getRuntimeVersion", "chain_getRuntimeVersion"] {
         m.register_method(name, |p, s, _| -> RpcResult<Json> {
             let args = positional(&p)?;
-            with_state(s, arg(&args, 0), true, |_| Ok(()))?;
-            Ok(runtime_version_json(&*read(s)?))
+            with_state(s, arg(&args, 0), true, |v| {
+                Ok(runtime_version_json(v.block))
+            })
         })
         .map_err(reg)?;
     }
     m.register_method("state_getMetadata", |p, s, _| -> RpcResult<String> {
         let args = positional(&p)?;
         with_state(s, arg(&args, 0), true, |v| {
-            Ok(hex0x(v.md.encoded(14).unwrap_or_default()))
+            Ok(hex0x(v.block.code.md.encoded(14).unwrap_or_default()))
         })
     })
     .map_err(reg)?;
@@ -463,7 +510,9 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
                 _ => return Err(invalid_params("storage key must be a 0x hex string")),
             };
             with_state(s, arg(&args, 1), false, |v| {
-                Ok(v.get(&key)?.map(|b| json!(hex0x(&b))).unwrap_or(Json::Null))
+                Ok(get(v, &key)?
+                    .map(|b| json!(hex0x(&b)))
+                    .unwrap_or(Json::Null))
             })
         })
         .map_err(reg)?;
@@ -490,7 +539,10 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
             _ => None,
         };
         with_state(s, arg(&args, 3), false, |v| {
-            Ok(v.keys(&prefix)?
+            let mut all = v.keys(&prefix)?;
+            all.extend(crate::runtime_storage::keys(v, &prefix)?);
+            all.sort();
+            Ok(all
                 .into_iter()
                 .filter(|k| start.as_ref().is_none_or(|st| k > st))
                 .take(count as usize)
@@ -510,7 +562,7 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
         with_state(s, arg(&args, 1), false, |v| {
             let mut changes = vec![];
             for k in &keys {
-                changes.push(json!([hex0x(k), v.get(k)?.map(|b| hex0x(&b))]));
+                changes.push(json!([hex0x(k), get(v, k)?.map(|b| hex0x(&b))]));
             }
             Ok(json!([{ "block": hex0x(&v.block.hash), "changes": changes }]))
         })
@@ -527,7 +579,7 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
             _ => return Err(invalid_params("call data must be a 0x hex string")),
         };
         with_state(s, arg(&args, 2), true, |v| {
-            crate::runtime_api::call(v.md, v.state, method, &data).map(|b| hex0x(&b))
+            crate::runtime_api::call(&v.block.code.md, v.state, method, &data).map(|b| hex0x(&b))
         })
         .map_err(|e| {
             if e.message().contains("Api called for an unknown Block")
@@ -599,15 +651,11 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
         "state_runtimeVersion",
         "state_unsubscribeRuntimeVersion",
         |_, pending, s, _| async move {
-            let first = match s.chain.read() {
-                Ok(c) => vec![runtime_version_json(&c)],
+            let (head, rx) = match s.chain.read() {
+                Ok(c) => (c.head(), s.best_tx.subscribe()),
                 Err(_) => return,
             };
-            let (_tx, rx) = broadcast::channel::<Arc<Block>>(1);
-            // The runtime never upgrades here: one notification, then silence.
-            let keep = _tx;
-            pipe(pending, first, rx).await;
-            drop(keep);
+            runtime_versions(pending, head, rx).await
         },
     )
     .map_err(reg)?;

@@ -62,6 +62,12 @@ pub struct Scenario {
     pub reorgs: Vec<ReorgSpec>,
     #[serde(default)]
     pub behaviours: Vec<BehaviourSpec>,
+    /// The runtime at genesis (`"393"`, `"424"`, `"459"`; default 424: `crate::runtime`).
+    #[serde(default)]
+    pub runtime: Option<crate::runtime::RuntimeName>,
+    /// Scripted runtime upgrades, in block order.
+    #[serde(default)]
+    pub upgrades: Vec<crate::runtime::UpgradeSpec>,
 }
 
 fn two() -> u16 {
@@ -274,6 +280,7 @@ impl Scenario {
     }
 
     fn validate(&self) -> Result<()> {
+        crate::runtime::validate_schedule(self.runtime, &self.upgrades)?;
         let mut nets = BTreeSet::new();
         for (i, s) in self.subnets.iter().enumerate() {
             let f = |x: &str| format!("subnets[{i}].{x}");

@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 
 use crate::chain::{Chain, Pruning};
 use crate::error::{DevnetError, Result};
-use crate::metadata::ChainMetadata;
 use crate::rpc::{Shared, module};
+use crate::runtime;
 use crate::scenario::Scenario;
 
 /// How to run a devnet.
@@ -30,6 +30,8 @@ pub struct DevnetConfig {
     pub seed: Option<u64>,
     /// Blocks produced before serving.
     pub prefill_blocks: u64,
+    /// Overrides the scenario's genesis runtime (spec version).
+    pub runtime: Option<u32>,
 }
 
 impl DevnetConfig {
@@ -46,6 +48,7 @@ impl DevnetConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: None,
             prefill_blocks: 0,
+            runtime: None,
             scenario,
         }
     }
@@ -81,6 +84,10 @@ pub struct DevnetArgs {
     /// Blocks to produce before serving.
     #[arg(long, default_value_t = 0)]
     pub prefill_blocks: u64,
+    /// The runtime (spec version) at genesis: 393, 424 or 459 (default: the scenario's
+    /// `runtime`, else 424). The scenario's `[[upgrades]]` still apply.
+    #[arg(long)]
+    pub runtime: Option<String>,
 }
 
 impl DevnetArgs {
@@ -107,6 +114,12 @@ impl DevnetArgs {
         }
         c.seed = self.seed;
         c.prefill_blocks = self.prefill_blocks;
+        c.runtime = self
+            .runtime
+            .as_deref()
+            .map(crate::runtime::parse)
+            .transpose()
+            .map_err(|e| DevnetError::Server(format!("--runtime: {e}")))?;
         Ok(c)
     }
 }
@@ -157,9 +170,29 @@ impl DevnetHandle {
 
 /// Builds the chain for a configuration (no server).
 pub fn build_chain(config: &DevnetConfig) -> Result<Chain> {
-    let md = ChainMetadata::finney()?;
-    let (genesis, driver) = config.scenario.build(config.block_time_ms, config.seed)?;
-    let mut chain = Chain::new(md, genesis, config.finality_depth, config.pruning)?;
+    let sc = &config.scenario;
+    let spec = config
+        .runtime
+        .or(sc.runtime.map(|r| r.0))
+        .unwrap_or(runtime::DEFAULT_SPEC);
+    let genesis_rt = runtime::profile(spec)?;
+    let mut upgrades = vec![];
+    for (i, u) in sc.upgrades.iter().enumerate() {
+        let rt = runtime::profile(u.runtime.0)
+            .map_err(|e| DevnetError::Scenario(format!("upgrades[{i}].runtime: {e}")))?;
+        upgrades.push((u.block, rt));
+    }
+    let (mut genesis, driver) = sc.build(config.block_time_ms, config.seed)?;
+    // The legacy epoch rule holds while a pre-423 runtime runs.
+    genesis.dynamic_tempo_from = genesis
+        .dynamic_tempo_from
+        .max(runtime::first_dynamic_block(&genesis_rt, &upgrades));
+    let mut chain = Chain::new(genesis_rt, genesis, config.finality_depth, config.pruning)?;
+    for (i, (n, rt)) in upgrades.into_iter().enumerate() {
+        chain
+            .schedule_upgrade(n, rt)
+            .map_err(|e| DevnetError::Scenario(format!("upgrades[{i}]: {e}")))?;
+    }
     chain.set_driver(Box::new(driver));
     if config.prefill_blocks > 0 {
         chain.produce(config.prefill_blocks)?;

@@ -51,6 +51,10 @@ pub struct ChainState {
     pub max_epochs_per_block: u16,
     /// Blocks before this one use the legacy epoch rule.
     pub dynamic_tempo_from: u64,
+    /// Runtime hook (`crate::runtime::Rules::root_claim_pays_tao`, set by the chain for
+    /// each block): a root claim pays TAO on root and credits no subnet alpha.
+    #[serde(skip)]
+    pub root_claim_pays_tao: bool,
     pub total_issuance: u64,
 }
 
@@ -74,6 +78,7 @@ impl ChainState {
             delegate_take: OrdMap::new(),
             max_epochs_per_block: 2,
             dynamic_tempo_from: 0,
+            root_claim_pays_tao: false,
             total_issuance: 0,
         }
     }

@@ -186,8 +186,17 @@ impl ChainState {
                 if alpha == 0 {
                     return err("root claim: alpha is 0".into());
                 }
+                if self.root_claim_pays_tao {
+                    // Runtime hook (spec 441+, `crate::runtime::Rules`): the claim is
+                    // realized as TAO staked on root, never subnet alpha, and
+                    // `RootClaimed` carries it (RaoFoundation/subtensor
+                    // `pallets/subtensor/src/staking/claim_root.rs`).
+                    let tao = self.tao_for_alpha(netuid, alpha)?;
+                    ex.emit(ChainEvent::RootClaimed { coldkey, tao });
+                    return Ok(());
+                }
                 self.credit(ex, hotkey, coldkey, netuid, alpha, TruthKind::RootClaim);
-                ex.emit(ChainEvent::RootClaimed { coldkey });
+                ex.emit(ChainEvent::RootClaimed { coldkey, tao: 0 });
                 Ok(())
             }
             Action::Register {

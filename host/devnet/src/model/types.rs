@@ -141,8 +141,11 @@ pub enum ChainEvent {
         netuid: NetUid,
         block: u64,
     },
+    /// `tao` is what a claim paid on root (spec 441+); 0 before, when the event has no
+    /// such field (the encoder drops it: `crate::events`).
     RootClaimed {
         coldkey: AccountId,
+        tao: u64,
     },
     NeuronRegistered {
         netuid: NetUid,

@@ -1,106 +1,24 @@
 //! The block tree: headers with real parent hashes, per-block state snapshots (pruned or
 //! archive), events and ground truth, finality lagging the head, and reorgs that abandon
-//! a best-chain branch above the finalized block.
+//! a best-chain branch above the finalized block, and runtime upgrades: each block knows
+//! the runtime that executed it and the one its state holds (`crate::runtime`).
+
+mod block;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use codec::{Compact, Decode, Encode};
-use serde_json::{Value as Json, json};
+use codec::{Compact, Encode};
 
-use crate::encode::encode_events;
+pub use block::{Block, DigestItem, Hash, Header, hex0x};
+
+use crate::encode::UpgradeEvent;
 use crate::error::{DevnetError, Result};
-use crate::extrinsic::{action_call, signed, timestamp_inherent};
+use crate::extrinsic::{action_call, set_code, signed, timestamp_inherent};
 use crate::hashing::blake2_256;
 use crate::metadata::ChainMetadata;
-use crate::model::{Action, ChainState, EventRecord, TruthEntry};
-
-/// A 32-byte block hash.
-pub type Hash = [u8; 32];
-
-/// A Substrate digest item (the subset a Subtensor block header carries).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub enum DigestItem {
-    #[codec(index = 0)]
-    Other(Vec<u8>),
-    #[codec(index = 4)]
-    Consensus([u8; 4], Vec<u8>),
-    #[codec(index = 5)]
-    Seal([u8; 4], Vec<u8>),
-    #[codec(index = 6)]
-    PreRuntime([u8; 4], Vec<u8>),
-}
-
-/// A block header (`sp_runtime::generic::Header<u32, BlakeTwo256>`).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub struct Header {
-    pub parent_hash: Hash,
-    #[codec(compact)]
-    pub number: u32,
-    pub state_root: Hash,
-    pub extrinsics_root: Hash,
-    pub digest: Vec<DigestItem>,
-}
-
-impl Header {
-    /// `blake2_256` of the SCALE-encoded header.
-    pub fn hash(&self) -> Hash {
-        blake2_256(&self.encode())
-    }
-
-    /// The header as the legacy RPC returns it (number as a hex string).
-    pub fn to_json(&self) -> Json {
-        json!({
-            "parentHash": hex0x(&self.parent_hash),
-            "number": format!("0x{:x}", self.number),
-            "stateRoot": hex0x(&self.state_root),
-            "extrinsicsRoot": hex0x(&self.extrinsics_root),
-            "digest": { "logs": self.digest.iter().map(|d| hex0x(&d.encode())).collect::<Vec<_>>() },
-        })
-    }
-}
-
-/// `0x` + lower-case hex.
-pub fn hex0x(b: &[u8]) -> String {
-    format!("0x{}", hex::encode(b))
-}
-
-/// One produced block.
-#[derive(Debug)]
-pub struct Block {
-    pub hash: Hash,
-    pub header: Header,
-    pub number: u64,
-    /// Reorg generation the block was produced in.
-    pub branch: u64,
-    pub events: Vec<EventRecord>,
-    events_encoded: OnceLock<std::result::Result<Vec<u8>, String>>,
-    /// Length-prefixed encoded extrinsics (0 = timestamp inherent).
-    pub extrinsics: Vec<Vec<u8>>,
-    pub actions: Vec<Action>,
-    pub truth: Vec<TruthEntry>,
-}
-
-impl Block {
-    /// `System.Events` of this block, encoded once.
-    pub fn events_encoded(&self, md: &ChainMetadata) -> Result<&[u8]> {
-        self.events_encoded
-            .get_or_init(|| encode_events(md, &self.events).map_err(|e| e.to_string()))
-            .as_deref()
-            .map_err(|e| DevnetError::Encode(e.clone()))
-    }
-
-    /// The block as `chain_getBlock` returns it.
-    pub fn to_json(&self) -> Json {
-        json!({
-            "block": {
-                "header": self.header.to_json(),
-                "extrinsics": self.extrinsics.iter().map(|x| hex0x(x)).collect::<Vec<_>>(),
-            },
-            "justifications": null,
-        })
-    }
-}
+use crate::model::{Action, ChainState, Phase, TruthEntry, named_account};
+use crate::runtime::RuntimeProfile;
 
 /// How much state history is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +52,10 @@ pub trait BlockDriver: Send + Sync {
 
 /// The block tree and its states.
 pub struct Chain {
-    pub md: Arc<ChainMetadata>,
+    genesis_runtime: Arc<RuntimeProfile>,
+    /// Block number -> the runtime that block's `set_code` installs (it runs from the
+    /// next block on).
+    upgrades: BTreeMap<u64, Arc<RuntimeProfile>>,
     blocks: HashMap<Hash, Arc<Block>>,
     states: HashMap<Hash, Arc<ChainState>>,
     by_number: BTreeMap<u64, Vec<Hash>>,
@@ -150,9 +71,9 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// A chain whose genesis block holds `genesis`.
+    /// A chain whose genesis block holds `genesis` and runs `runtime`.
     pub fn new(
-        md: Arc<ChainMetadata>,
+        runtime: Arc<RuntimeProfile>,
         genesis: ChainState,
         finality_depth: u64,
         pruning: Pruning,
@@ -178,9 +99,15 @@ impl Chain {
             extrinsics,
             actions: vec![],
             truth: vec![],
+            runtime: runtime.clone(),
+            code: runtime.clone(),
+            upgrade_events: vec![],
         });
+        let mut genesis = genesis;
+        genesis.root_claim_pays_tao = runtime.rules.root_claim_pays_tao;
         let mut chain = Self {
-            md,
+            genesis_runtime: runtime,
+            upgrades: BTreeMap::new(),
             blocks: HashMap::new(),
             states: HashMap::new(),
             by_number: BTreeMap::new(),
@@ -205,6 +132,53 @@ impl Chain {
             .push(block.hash);
         self.states.insert(block.hash, state);
         self.blocks.insert(block.hash, block);
+    }
+
+    /// Schedules a runtime upgrade: block `number` carries `Sudo::sudo(System::set_code)`
+    /// (executed by the runtime before, with `System.CodeUpdated`), and `runtime` runs
+    /// from block `number + 1`. Specs only grow, as on mainnet.
+    pub fn schedule_upgrade(&mut self, number: u64, runtime: Arc<RuntimeProfile>) -> Result<()> {
+        let head = self.head().number;
+        if number <= head {
+            return Err(DevnetError::Chain(format!(
+                "cannot upgrade at block {number}: the head is already #{head}"
+            )));
+        }
+        let before = self
+            .upgrades
+            .range(..number)
+            .next_back()
+            .map(|(_, r)| r.spec)
+            .unwrap_or(self.genesis_runtime.spec);
+        let after = self
+            .upgrades
+            .range(number + 1..)
+            .next()
+            .map(|(_, r)| r.spec);
+        if runtime.spec <= before || after.is_some_and(|a| a <= runtime.spec) {
+            return Err(DevnetError::Chain(format!(
+                "cannot upgrade to runtime {} at block {number}: runtime {before} runs before it{} (specs only grow)",
+                runtime.spec,
+                after.map(|a| format!(" and {a} after")).unwrap_or_default()
+            )));
+        }
+        self.upgrades.insert(number, runtime);
+        Ok(())
+    }
+
+    /// The runtime the chain starts on.
+    pub fn genesis_runtime(&self) -> &Arc<RuntimeProfile> {
+        &self.genesis_runtime
+    }
+
+    /// The scheduled upgrades: (block carrying `set_code`, runtime installed).
+    pub fn upgrades(&self) -> impl Iterator<Item = (u64, &Arc<RuntimeProfile>)> {
+        self.upgrades.iter().map(|(n, r)| (*n, r))
+    }
+
+    /// The metadata the head's state holds (what `state_getMetadata` answers now).
+    pub fn md(&self) -> Arc<ChainMetadata> {
+        self.head().code.md.clone()
     }
 
     /// Sets the driver that supplies each block's actions.
@@ -265,7 +239,9 @@ impl Chain {
 
     /// Queues an action for the next block after checking it against the head state.
     pub fn queue(&mut self, a: Action) -> Result<()> {
-        self.head_state().check_action(&a)?;
+        let mut st = (*self.head_state()).clone();
+        st.root_claim_pays_tao = self.head().code.rules.root_claim_pays_tao;
+        st.check_action(&a)?;
         self.queued.push(a);
         Ok(())
     }
@@ -302,6 +278,15 @@ impl Chain {
             ))
         })?;
         let number = parent.number + 1;
+        // The block runs the runtime its parent's state holds.
+        let rt = parent.code.clone();
+        let pstate = if pstate.root_claim_pays_tao == rt.rules.root_claim_pays_tao {
+            pstate
+        } else {
+            let mut p = (*pstate).clone();
+            p.root_claim_pays_tao = rt.rules.root_claim_pays_tao;
+            Arc::new(p)
+        };
         let mut actions = match self.driver.as_mut() {
             Some(d) => d.actions(&pstate, number, self.branch),
             None => vec![],
@@ -312,15 +297,38 @@ impl Chain {
             tracing::debug!("block {number}: dropped {a:?}: {e}");
             self.rejected.push((number, a.clone(), e.clone()));
         }
-        let mut extrinsics = vec![timestamp_inherent(&self.md, out.state.timestamp)?];
+        let md = &rt.md;
+        let mut extrinsics = vec![timestamp_inherent(md, out.state.timestamp)?];
         let mut nonces: HashMap<[u8; 32], u32> = HashMap::new();
         for a in &out.extrinsics {
-            let call = action_call(&self.md, a)?;
+            let call = action_call(md, a)?;
             let signer = a.signer().unwrap_or([0; 32]);
             let nonce = nonces.entry(signer).or_insert(0);
-            extrinsics.push(signed(&self.md, &signer, *nonce, &call)?);
+            extrinsics.push(signed(md, &signer, *nonce, &call)?);
             *nonce += 1;
         }
+        let mut digest = vec![];
+        let mut upgrade_events = vec![];
+        let code = match self.upgrades.get(&number).cloned() {
+            Some(new) => {
+                // `frame_system::Pallet::set_code` -> `update_code_in_storage`: writes
+                // `:code`, deposits the `RuntimeEnvironmentUpdated` digest and
+                // `System.CodeUpdated`; the new code runs from the next block, whose
+                // `Executive::initialize_block` updates `System.LastRuntimeUpgrade`.
+                let sudo = named_account("sudo");
+                let nonce = nonces.entry(sudo).or_insert(0);
+                let phase = Phase::ApplyExtrinsic(extrinsics.len() as u32);
+                extrinsics.push(signed(md, &sudo, *nonce, &set_code(md, &new.code)?)?);
+                upgrade_events = vec![
+                    (phase, UpgradeEvent::CodeUpdated),
+                    (phase, UpgradeEvent::Sudid),
+                    (phase, UpgradeEvent::ExtrinsicSuccess),
+                ];
+                digest.push(DigestItem::RuntimeEnvironmentUpdated);
+                new
+            }
+            None => rt.clone(),
+        };
         let extrinsics_root = blake2_256(&extrinsics.encode());
         let state_root = blake2_256(
             &(
@@ -337,7 +345,9 @@ impl Chain {
             number: number as u32,
             state_root,
             extrinsics_root,
-            digest: vec![DigestItem::PreRuntime(*b"aura", slot.encode())],
+            digest: std::iter::once(DigestItem::PreRuntime(*b"aura", slot.encode()))
+                .chain(digest)
+                .collect(),
         };
         let hash = header.hash();
         let block = Arc::new(Block {
@@ -350,6 +360,9 @@ impl Chain {
             extrinsics,
             actions: out.applied,
             truth: out.truth,
+            runtime: rt,
+            code,
+            upgrade_events,
         });
         self.insert(block.clone(), Arc::new(out.state));
         self.best.push(hash);
@@ -445,200 +458,4 @@ impl Chain {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use super::*;
-    use crate::model::{ChainEvent, Phase, Share, TruthKind, named_account};
-    use crate::scenario::Scenario;
-    use crate::server::{DevnetConfig, build_chain};
-
-    fn attribution(pruning: Pruning) -> Chain {
-        let mut cfg = DevnetConfig::new(Scenario::builtin("attribution").unwrap());
-        cfg.pruning = pruning;
-        build_chain(&cfg).unwrap()
-    }
-
-    fn events_at(c: &Chain, n: u64) -> Vec<EventRecord> {
-        c.block(&c.hash_at(n).unwrap()).unwrap().events.clone()
-    }
-
-    #[test]
-    fn attribution_epochs_follow_legacy_then_dynamic_rules() {
-        let mut c = attribution(Pruning::Archive);
-        c.produce(50).unwrap();
-        let ran = |n: u64, net: u16| {
-            events_at(&c, n).iter().any(|e| {
-                matches!(&e.event, ChainEvent::IncentiveAlphaEmittedToMiners { netuid, .. } if *netuid == net)
-                    && e.phase == Phase::Initialization
-            })
-        };
-        // Legacy rule: (b + netuid + 1) % (tempo + 1) == 0.
-        assert!(ran(9, 1) && ran(3, 2) && ran(9, 2));
-        assert!(!ran(10, 1) && !ran(8, 2));
-        // Dynamic from 12: netuid 2 at 9 + 5.
-        assert!(ran(14, 2));
-        // Dynamic: both due at 19, cap 1 defers netuid 2 to 20.
-        assert!(ran(19, 1) && !ran(19, 2) && ran(20, 2));
-        assert!(events_at(&c, 19).iter().any(|e| e.event
-            == ChainEvent::EpochDeferred {
-                netuid: 2,
-                from_block: 19,
-                to_block: 20
-            }));
-        // Skipped at 29, pending emission paid at 39.
-        assert!(events_at(&c, 29).iter().any(|e| e.event
-            == ChainEvent::EpochSkipped {
-                netuid: 1,
-                block: 29
-            }));
-        assert!(!ran(29, 1) && ran(39, 1));
-        let st = c.state_at(&c.hash_at(39).unwrap()).unwrap();
-        assert_eq!(st.subnets[&1].last_epoch_block, 39);
-        assert_eq!(st.subnets[&1].pending_server, 0);
-        let st29 = c.state_at(&c.hash_at(29).unwrap()).unwrap();
-        assert!(
-            st29.subnets[&1].pending_server > 0,
-            "skipped epoch keeps pending emission"
-        );
-    }
-
-    #[test]
-    fn ground_truth_explains_every_position_change() {
-        let mut c = attribution(Pruning::Archive);
-        c.produce(60).unwrap();
-        let mut kinds = BTreeSet::new();
-        for n in 1..=c.head().number {
-            let prev = c.state_at(&c.hash_at(n - 1).unwrap()).unwrap();
-            let cur = c.state_at(&c.hash_at(n).unwrap()).unwrap();
-            let mut positions = BTreeSet::new();
-            for s in [&prev, &cur] {
-                for ((h, net), p) in s.pools.iter() {
-                    for ck in p.shares.keys() {
-                        positions.insert((*h, *ck, *net));
-                    }
-                }
-            }
-            let mut explained: BTreeMap<_, i64> = BTreeMap::new();
-            for e in &c.block(&c.hash_at(n).unwrap()).unwrap().truth {
-                *explained
-                    .entry((e.hotkey, e.coldkey, e.netuid))
-                    .or_default() += e.amount;
-                kinds.insert(e.kind);
-            }
-            for (h, ck, net) in positions {
-                let d = cur.stake(&h, &ck, net) as i64 - prev.stake(&h, &ck, net) as i64;
-                assert_eq!(
-                    d,
-                    explained.get(&(h, ck, net)).copied().unwrap_or(0),
-                    "block {n} position {net}"
-                );
-            }
-        }
-        for k in [
-            TruthKind::Emission,
-            TruthKind::ManualIn,
-            TruthKind::ManualOut,
-            TruthKind::AlphaFee,
-            TruthKind::RootClaim,
-            TruthKind::Recycle,
-            TruthKind::Burn,
-        ] {
-            assert!(kinds.contains(&k), "no {k:?} in the ground truth");
-        }
-    }
-
-    #[test]
-    fn legacy_positions_migrate_lazily_and_uid_is_reregistered() {
-        let mut c = attribution(Pruning::Archive);
-        c.produce(40).unwrap();
-        let (bob, erin, av) = (
-            named_account("bob"),
-            named_account("erin"),
-            named_account("alice-v"),
-        );
-        let at14 = c.state_at(&c.hash_at(14).unwrap()).unwrap();
-        assert!(matches!(
-            at14.pools[&(av, 1)].shares.get(&bob),
-            Some(Share::Legacy(_))
-        ));
-        let at16 = c.state_at(&c.hash_at(16).unwrap()).unwrap();
-        assert!(matches!(
-            at16.pools[&(av, 1)].shares.get(&bob),
-            Some(Share::V2(_))
-        ));
-        assert!(matches!(
-            at16.pools[&(av, 1)].shares.get(&erin),
-            Some(Share::Legacy(_))
-        ));
-        assert!(at16.pools[&(av, 1)].legacy_denominator.is_none());
-        let head = c.head_state();
-        assert_eq!(head.subnets[&1].keys[&2], named_account("dave-new"));
-        assert!(
-            !head.subnets[&1]
-                .uids
-                .contains_key(&named_account("carol-m"))
-        );
-        assert_eq!(at14.subnets[&1].keys[&2], named_account("carol-m"));
-    }
-
-    #[test]
-    fn reorg_abandons_a_branch_but_never_finalized_blocks() {
-        let mut c = attribution(Pruning::Last(64));
-        c.produce(44).unwrap();
-        let abandoned = c.hash_at(44).unwrap();
-        assert!(
-            c.block(&abandoned)
-                .unwrap()
-                .actions
-                .iter()
-                .any(|a| matches!(a, Action::AddStake { .. }))
-        );
-        let upd = c.produce(1).unwrap(); // block 45, then the scripted reorg of depth 2
-        assert!(upd.reorged);
-        assert_eq!(c.head().number, 46);
-        let new44 = c.hash_at(44).unwrap();
-        assert_ne!(new44, abandoned);
-        assert!(
-            c.block(&abandoned).is_some(),
-            "abandoned blocks stay readable by hash"
-        );
-        assert!(
-            !c.block(&new44)
-                .unwrap()
-                .actions
-                .iter()
-                .any(|a| matches!(a, Action::AddStake { .. }))
-        );
-        assert_eq!(
-            c.block(&new44).unwrap().header.parent_hash,
-            c.hash_at(43).unwrap()
-        );
-        // Finalized blocks never revert.
-        let fin = c.finalized_number();
-        assert!(c.reorg(c.head().number - fin + 1).is_err());
-        // Ground truth follows the best chain only.
-        assert!(
-            c.ground_truth(44, 44)
-                .iter()
-                .all(|e| e.kind != TruthKind::ManualIn)
-        );
-    }
-
-    #[test]
-    fn pruned_state_answers_like_a_node() {
-        let mut c = attribution(Pruning::Last(10));
-        c.produce(30).unwrap();
-        let old = c.hash_at(5).unwrap();
-        let e = c.state_at(&old).unwrap_err().to_string();
-        assert!(e.contains("State already discarded for 0x"), "{e}");
-        assert!(c.state_at(&c.hash_at(25).unwrap()).is_ok());
-        let e = c.state_at(&[9; 32]).unwrap_err().to_string();
-        assert!(e.contains("UnknownBlock"), "{e}");
-        // Headers chain by blake2_256 of the SCALE header.
-        let b = c.head();
-        let parent = c.block(&b.header.parent_hash).unwrap();
-        assert_eq!(parent.header.hash(), b.header.parent_hash);
-        assert_eq!(c.finalized_number(), c.head().number - 3);
-    }
-}
+mod tests;
