@@ -1,5 +1,6 @@
-//! vesting-devnet: a simulated local Subtensor (Bittensor) chain. It serves the real
-//! finney metadata (spec 424: V14, V15 and V16) over the legacy Substrate JSON-RPC, with
+//! vesting-devnet: a simulated local Subtensor (Bittensor) chain. It serves finney
+//! metadata (V14, V15 and V16) of runtimes 393, 424 and 459, upgrading at scripted blocks
+//! (`runtime`), over the legacy Substrate JSON-RPC, with
 //! a deterministic chain model of subnets, neurons, share-pool stake, epochs and
 //! emission, forks and pruning, scenario files, and control methods that expose the
 //! ground truth of every position's earnings.
