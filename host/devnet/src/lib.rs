@@ -20,6 +20,9 @@ pub mod runtime;
 pub mod runtime_api;
 pub mod runtime_storage;
 pub mod scenario;
+mod scenario_mech;
+#[cfg(test)]
+mod scenario_tests;
 mod server;
 mod spec459;
 pub mod storage;

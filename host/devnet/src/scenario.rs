@@ -19,6 +19,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("tiny", include_str!("../scenarios/tiny.toml")),
     ("attribution", include_str!("../scenarios/attribution.toml")),
     ("demo", include_str!("../scenarios/demo.toml")),
+    ("edges", include_str!("../scenarios/edges.toml")),
 ];
 
 /// A scenario file.
@@ -99,6 +100,17 @@ pub struct SubnetSpec {
     pub price_rao: u64,
     #[serde(default)]
     pub stake_fee_bps: u32,
+    /// `MechanismCountCurrent`: 1 or 2 (`MaxMechanismCount`); with 2, `max_uids` may be
+    /// at most 128 (max_uids x mechanisms <= 256).
+    #[serde(default = "one_mechanism")]
+    pub mechanisms: u8,
+    /// `MechanismEmissionSplit` in basis points per mechanism (summing to 10000, served as
+    /// parts of 65535); empty = even split.
+    #[serde(default)]
+    pub mechanism_split_bps: Vec<u32>,
+}
+fn one_mechanism() -> u8 {
+    1
 }
 fn tempo() -> u16 {
     360
@@ -144,6 +156,10 @@ pub struct NeuronSpec {
     /// Owner's own stake at genesis, in whole alpha.
     #[serde(default)]
     pub self_stake: u64,
+    /// Incentive weight on each of the subnet's mechanisms (instead of `incentive`,
+    /// which applies to every mechanism).
+    #[serde(default)]
+    pub incentive_by_mechanism: Vec<u64>,
 }
 
 /// Many neurons at once: hotkeys `{prefix}-{i}`, coldkeys `{prefix}-ck-{i % coldkeys}`.
@@ -311,6 +327,7 @@ impl Scenario {
             if s.stake_fee_bps >= 10_000 {
                 return Err(bad(f("stake_fee_bps"), "must be below 10000"));
             }
+            crate::scenario_mech::validate_subnet(s, &f)?;
         }
         let net = |n: NetUid, field: String| -> Result<()> {
             if nets.contains(&n) {
@@ -322,6 +339,7 @@ impl Scenario {
         let mut per_net: BTreeMap<NetUid, usize> = BTreeMap::new();
         for (i, n) in self.neurons.iter().enumerate() {
             net(n.netuid, format!("neurons[{i}].netuid"))?;
+            crate::scenario_mech::validate_neuron(self, i, n)?;
             *per_net.entry(n.netuid).or_default() += 1;
         }
         for (i, g) in self.neuron_groups.iter().enumerate() {
@@ -447,6 +465,9 @@ impl Scenario {
                 keys: Default::default(),
                 uids: Default::default(),
                 incentive: Default::default(),
+                mechanisms: s.mechanisms,
+                mechanism_split: crate::scenario_mech::split_parts(&s.mechanism_split_bps),
+                mechanism_incentive: Default::default(),
                 dividends: Default::default(),
                 registered_at: Default::default(),
                 skip_next_epochs: 0,
@@ -480,6 +501,7 @@ impl Scenario {
                     incentive,
                     dividends: g.dividends,
                     self_stake: g.self_stake,
+                    incentive_by_mechanism: vec![],
                 });
             }
         }
@@ -498,7 +520,17 @@ impl Scenario {
             s.keys.insert(uid, hk);
             s.uids.insert(hk, uid);
             s.registered_at.insert(uid, 0);
-            s.incentive.insert(uid, n.incentive);
+            match n.incentive_by_mechanism.split_first() {
+                Some((first, rest)) => {
+                    s.incentive.insert(uid, *first);
+                    for (m, w) in rest.iter().enumerate() {
+                        s.mechanism_incentive.insert((m as u8 + 1, uid), *w);
+                    }
+                }
+                None => {
+                    s.incentive.insert(uid, n.incentive);
+                }
+            }
             s.dividends.insert(uid, n.dividends);
             if n.self_stake > 0 {
                 let pool = st.pools.entry((hk, n.netuid)).or_default();
@@ -725,6 +757,7 @@ impl ScenarioDriver {
                             hotkey,
                             netuid,
                             alpha: frac(a, 10).max(1),
+                            auto: false,
                         })
                     }
                     (BehaviourKind::Recycler, Some((hotkey, netuid, a))) => {

@@ -49,6 +49,10 @@ pub const SERVED: &[(&str, &str)] = &[
     ("SubtensorModule", "SubnetOwnerHotkey"),
     ("SubtensorModule", "MaxAllowedUids"),
     ("SubtensorModule", "Delegates"),
+    ("SubtensorModule", "MechanismCountCurrent"),
+    ("SubtensorModule", "MechanismEmissionSplit"),
+    ("SubtensorModule", "RootClaimed"),
+    ("SubtensorModule", "RootClaimType"),
 ];
 
 fn safe_float(s: &SafeFloat) -> Value {
@@ -216,6 +220,50 @@ impl StorageView<'_> {
             ("SubtensorModule", "SubnetOwner") => by_net(&|s| Some(account(&s.owner_coldkey))),
             ("SubtensorModule", "SubnetOwnerHotkey") => by_net(&|s| Some(account(&s.owner_hotkey))),
             ("SubtensorModule", "MaxAllowedUids") => by_net(&|s| Some(num(s.max_uids))),
+            // Written only when a subnet's count changes from the default 1
+            // (`update_mechanism_counts_if_needed`), read with the default otherwise.
+            ("SubtensorModule", "MechanismCountCurrent") => {
+                by_net(&|s| (s.mechanisms > 1).then(|| num(s.mechanisms)))
+            }
+            ("SubtensorModule", "MechanismEmissionSplit") => by_net(&|s| {
+                (!s.mechanism_split.is_empty())
+                    .then(|| Value::unnamed_composite(s.mechanism_split.iter().map(|p| num(*p))))
+            }),
+            ("SubtensorModule", "RootClaimed") => st
+                .root_claimed
+                .iter()
+                .filter(|((n, h, c), _)| {
+                    netp(0).is_none_or(|w| w == *n)
+                        && acct(1).is_none_or(|w| w == *h)
+                        && acct(2).is_none_or(|w| w == *c)
+                })
+                .map(|((n, h, c), v)| {
+                    (
+                        vec![
+                            KeyPart::Num(*n as u128),
+                            KeyPart::Account(*h),
+                            KeyPart::Account(*c),
+                        ],
+                        num(*v),
+                    )
+                })
+                .collect(),
+            // The model's claims are "Keep" claims: every coldkey that has claimed reads
+            // `Keep` (the runtime's default is `Swap`).
+            ("SubtensorModule", "RootClaimType") => st
+                .root_claimed
+                .keys()
+                .map(|(_, _, c)| *c)
+                .filter(|c| acct(0).is_none_or(|w| w == *c))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|c| {
+                    (
+                        vec![KeyPart::Account(c)],
+                        Value::unnamed_variant("Keep", []),
+                    )
+                })
+                .collect(),
             ("SubtensorModule", "TotalNetworks") => plain(num(st.subnets.len() as u16)),
             ("SubtensorModule", "MaxEpochsPerBlock") => plain(num(st.max_epochs_per_block)),
             ("SubtensorModule", "Owner") => st

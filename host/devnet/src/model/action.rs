@@ -90,7 +90,11 @@ pub enum Action {
         netuid: NetUid,
         alpha: u64,
     },
-    /// A root-dividend claim that credits `alpha` to the position; its event has no amount.
+    /// A "Keep" root-dividend claim (`claim_root({netuid})`) crediting the `alpha` owed
+    /// to (hotkey, coldkey, netuid), where `hotkey` is one the coldkey stakes to (on
+    /// root); its `RootClaimed` event has no amount. `auto = true`: the claim is made by
+    /// `run_auto_claim_root_divs` in block initialization, after the epochs, not as an
+    /// extrinsic.
     RootClaim {
         #[serde(with = "account")]
         coldkey: AccountId,
@@ -98,6 +102,8 @@ pub enum Action {
         hotkey: AccountId,
         netuid: NetUid,
         alpha: u64,
+        #[serde(default)]
+        auto: bool,
     },
     /// `burned_register(netuid, hotkey)`: takes a free uid, or replaces `uid` (or the
     /// lowest-incentive neuron) when the subnet is full.
@@ -118,13 +124,16 @@ pub enum Action {
         #[serde(with = "account")]
         hotkey: AccountId,
     },
-    /// Devnet knob: per-uid miner incentive and validator dividend weights.
+    /// Devnet knob: per-uid miner incentive weights (of `mechanism`, default 0) and
+    /// validator dividend weights.
     SetScores {
         netuid: NetUid,
         #[serde(default)]
         incentive: Option<Vec<u64>>,
         #[serde(default)]
         dividends: Option<Vec<u64>>,
+        #[serde(default)]
+        mechanism: u8,
     },
     /// Devnet knob: the next `count` epochs of the subnet find inconsistent state.
     SkipEpochs { netuid: NetUid, count: u32 },
@@ -134,6 +143,12 @@ impl Action {
     /// Whether this is a devnet knob rather than an extrinsic (no extrinsic in the block).
     pub fn is_knob(&self) -> bool {
         matches!(self, Action::SetScores { .. } | Action::SkipEpochs { .. })
+    }
+
+    /// Whether the runtime applies this in block initialization (an auto root claim)
+    /// rather than as an extrinsic.
+    pub fn in_initialization(&self) -> bool {
+        matches!(self, Action::RootClaim { auto: true, .. })
     }
 
     /// The call's name in the `SubtensorModule` pallet.

@@ -3,7 +3,7 @@
 //! capped by `MaxEpochsPerBlock` (deferral) and skipped on inconsistent state; a run
 //! pays the owner cut, miner incentive (or auto-stake) and validator dividends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{AccountId, ChainEvent, ChainState, DEFAULT_TAKE, Exec, MAX_TEMPO, NetUid, TruthKind};
 
@@ -17,6 +17,37 @@ pub(crate) fn split(total: u64, weights: &[(u16, u64)]) -> Vec<(u16, u64)> {
         .iter()
         .map(|(u, w)| (*u, ((total as u128) * (*w as u128) / sum) as u64))
         .collect()
+}
+
+/// `GLOBAL_MAX_SUBNET_COUNT`: mechanism `m` of subnet `n` is stored (and reported in
+/// events) at `n + m * 4096` (subtensor v3.4.9-424 `pallets/subtensor/src/subnets/
+/// mechanism.rs` `get_mechanism_storage_index`).
+pub const GLOBAL_MAX_SUBNET_COUNT: u16 = 4096;
+
+/// `get_mechanism_storage_index(netuid, mechid)`.
+pub fn mechanism_storage_index(netuid: NetUid, mechid: u8) -> u16 {
+    (mechid as u16)
+        .saturating_mul(GLOBAL_MAX_SUBNET_COUNT)
+        .saturating_add(netuid)
+}
+
+/// `split_emissions` (subtensor v3.4.9-424 `pallets/subtensor/src/subnets/mechanism.rs`):
+/// `alpha * part / u16::MAX` per mechanism by `MechanismEmissionSplit`, or an even split
+/// when unset; padded or cut to the mechanism count; the rounding loss goes to mechanism 0.
+pub(crate) fn split_emissions(alpha: u64, count: u8, split: &[u16]) -> Vec<u64> {
+    let count = count.max(1) as usize;
+    let mut out: Vec<u64> = if split.is_empty() {
+        vec![alpha / count as u64; count]
+    } else {
+        split
+            .iter()
+            .map(|p| ((alpha as u128) * (*p as u128) / (u16::MAX as u128)) as u64)
+            .collect()
+    };
+    out.resize(count, 0);
+    let lost = alpha.saturating_sub(out.iter().sum());
+    out[0] = out[0].saturating_add(lost);
+    out
 }
 
 impl ChainState {
@@ -106,6 +137,36 @@ impl ChainState {
         }
     }
 
+    /// `get_owner_hotkeys`: the subnet owner coldkey's hotkeys that hold a uid on the
+    /// subnet, and the owner hotkey if it holds one (subtensor v3.4.9-424
+    /// `pallets/subtensor/src/coinbase/run_coinbase.rs`).
+    fn owner_hotkeys(&self, netuid: NetUid) -> BTreeSet<AccountId> {
+        let Some(s) = self.subnets.get(&netuid) else {
+            return BTreeSet::new();
+        };
+        let mut out: BTreeSet<AccountId> = self
+            .owned_hotkeys
+            .get(&s.owner_coldkey)
+            .map(|v| {
+                v.iter()
+                    .filter(|h| s.uids.contains_key(*h))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if s.uids.contains_key(&s.owner_hotkey) {
+            out.insert(s.owner_hotkey);
+        }
+        out
+    }
+
+    /// The epoch's payout, in the order of subtensor v3.4.9-424
+    /// `pallets/subtensor/src/coinbase/run_coinbase.rs` `distribute_emission`: the epoch
+    /// runs once per mechanism (`subnets/mechanism.rs` `epoch_with_mechanisms`, each
+    /// emitting `IncentiveAlphaEmittedToMiners` from `epoch/run_epoch.rs`
+    /// `persist_mechanism_epoch_terms` with `netuid = get_mechanism_storage_index`), then
+    /// `distribute_dividends_and_incentives` pays the owner cut (no event), the miners'
+    /// incentive summed over mechanisms per hotkey in hotkey order, and the dividends.
     fn distribute(
         &mut self,
         ex: &mut Exec,
@@ -117,42 +178,65 @@ impl ChainState {
         let Some(s) = self.subnets.get(&netuid).cloned() else {
             return;
         };
-        // The owner's cut.
-        if owner_cut > 0 {
-            self.credit(
-                ex,
-                s.owner_hotkey,
-                s.owner_coldkey,
-                netuid,
-                owner_cut,
-                TruthKind::Emission,
-            );
-        }
-        // Miner incentive, by uid.
+        // Miner incentive, per mechanism: the server pot split by `split_emissions`, then
+        // by the mechanism's incentive weights; one event per mechanism, by uid.
         let n = s.keys.len();
-        let weights: Vec<(u16, u64)> = s
-            .keys
-            .keys()
-            .map(|u| (*u, s.incentive.get(u).copied().unwrap_or(0)))
-            .collect();
-        let paid = split(server, &weights);
-        let mut by_uid = vec![0u64; n];
-        for (uid, amount) in &paid {
-            if let Some(slot) = by_uid.get_mut(*uid as usize) {
-                *slot = *amount;
+        let mut incentives: BTreeMap<AccountId, u64> = BTreeMap::new();
+        let mut incentive_sum = 0u64;
+        for (mechid, pot) in split_emissions(server, s.mechanisms, &s.mechanism_split)
+            .into_iter()
+            .enumerate()
+        {
+            let mechid = mechid as u8;
+            let weights: Vec<(u16, u64)> = s
+                .keys
+                .keys()
+                .map(|u| (*u, s.incentive_weight(mechid, *u)))
+                .collect();
+            let paid = split(pot, &weights);
+            let mut by_uid = vec![0u64; n];
+            for (uid, amount) in &paid {
+                if let Some(slot) = by_uid.get_mut(*uid as usize) {
+                    *slot = *amount;
+                }
+            }
+            ex.emit(ChainEvent::IncentiveAlphaEmittedToMiners {
+                netuid: mechanism_storage_index(netuid, mechid),
+                emissions: by_uid,
+            });
+            for (uid, amount) in paid {
+                incentive_sum = incentive_sum.saturating_add(amount);
+                if let Some(h) = s.keys.get(&uid) {
+                    *incentives.entry(*h).or_default() += amount;
+                }
             }
         }
-        ex.emit(ChainEvent::IncentiveAlphaEmittedToMiners {
+        // Every neuron's hotkey is in the epoch output, with zero incentive or not.
+        for h in s.keys.values() {
+            incentives.entry(*h).or_default();
+        }
+        // "If the incentive is 0, then Validators get 100% of the alpha."
+        let validator = if incentive_sum == 0 {
+            validator.saturating_add(server)
+        } else {
+            validator
+        };
+        // The owner's cut: `increase_stake_for_hotkey_and_coldkey_on_subnet`, no event.
+        self.credit(
+            ex,
+            s.owner_hotkey,
+            s.owner_coldkey,
             netuid,
-            emissions: by_uid,
-        });
-        for (uid, incentive) in paid {
-            if incentive == 0 {
+            owner_cut,
+            TruthKind::Emission,
+        );
+        // Incentive to the owner coldkey's own miners is withheld (burned or recycled,
+        // no event, no position change) though the event above lists it.
+        let owner_hotkeys = self.owner_hotkeys(netuid);
+        for (hotkey, incentive) in incentives {
+            if owner_hotkeys.contains(&hotkey) {
                 continue;
             }
-            let Some(hotkey) = s.keys.get(&uid).copied() else {
-                continue;
-            };
             let Some(owner) = self.owner.get(&hotkey).copied() else {
                 continue;
             };
@@ -187,13 +271,9 @@ impl ChainState {
                 *divs.entry(*h).or_default() += d;
             }
         }
-        if let Some(sm) = self.subnets.get_mut(&netuid) {
-            sm.alpha_dividends = divs
-                .iter()
-                .filter(|(_, d)| **d > 0)
-                .map(|(h, d)| (*h, *d))
-                .collect();
-        }
+        // `AlphaDividendsPerSubnet` is cleared and then holds each hotkey's dividends
+        // after its take (`distribute_dividends_and_incentives`).
+        let mut recorded = imbl::OrdMap::new();
         for (hotkey, d) in divs {
             if d == 0 {
                 continue;
@@ -204,6 +284,9 @@ impl ChainState {
                 .copied()
                 .unwrap_or(DEFAULT_TAKE);
             let take_alpha = ((d as u128) * take as u128 / u16::MAX as u128) as u64;
+            if d > take_alpha {
+                recorded.insert(hotkey, d - take_alpha);
+            }
             let owner = self.owner.get(&hotkey).copied().unwrap_or(hotkey);
             self.credit(ex, hotkey, owner, netuid, take_alpha, TruthKind::Emission);
             ex.touch(self, hotkey, netuid);
@@ -211,6 +294,9 @@ impl ChainState {
                 .entry((hotkey, netuid))
                 .or_default()
                 .update_value_for_all((d - take_alpha) as i64);
+        }
+        if let Some(sm) = self.subnets.get_mut(&netuid) {
+            sm.alpha_dividends = recorded;
         }
     }
 }
@@ -223,5 +309,17 @@ mod tests {
     fn split_floors_by_weight() {
         assert_eq!(split(100, &[(0, 1), (1, 2)]), vec![(0, 33), (1, 66)]);
         assert!(split(100, &[(0, 0)]).is_empty());
+    }
+
+    #[test]
+    fn mechanism_split_follows_the_runtime() {
+        assert_eq!(split_emissions(101, 1, &[]), vec![101]);
+        assert_eq!(split_emissions(101, 2, &[]), vec![51, 50]);
+        // 60/40 of u16::MAX: floors, the loss to mechanism 0.
+        assert_eq!(split_emissions(1_000, 2, &[39_321, 26_214]), vec![600, 400]);
+        assert_eq!(split_emissions(7, 2, &[39_321, 26_214]), vec![5, 2]);
+        assert_eq!(split_emissions(10, 2, &[u16::MAX]), vec![10, 0]);
+        assert_eq!(mechanism_storage_index(3, 1), 4099);
+        assert_eq!(mechanism_storage_index(3, 0), 3);
     }
 }

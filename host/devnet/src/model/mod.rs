@@ -48,6 +48,9 @@ pub struct ChainState {
     /// hotkey -> take (u16 fraction of 65535), default 11796 (18%).
     #[serde(skip)]
     pub delegate_take: OrdMap<AccountId, u16>,
+    /// (netuid, hotkey, coldkey) -> alpha claimed so far (`RootClaimed`, u128).
+    #[serde(skip)]
+    pub root_claimed: OrdMap<(NetUid, AccountId, AccountId), u128>,
     pub max_epochs_per_block: u16,
     /// Blocks before this one use the legacy epoch rule.
     pub dynamic_tempo_from: u64,
@@ -76,6 +79,7 @@ impl ChainState {
             balances: OrdMap::new(),
             auto_stake: OrdMap::new(),
             delegate_take: OrdMap::new(),
+            root_claimed: OrdMap::new(),
             max_epochs_per_block: 2,
             dynamic_tempo_from: 0,
             root_claim_pays_tao: false,
@@ -166,7 +170,19 @@ impl ChainState {
     }
 
     /// Writes a legacy position directly (`Alpha` and `TotalHotkeyShares` entries), as a
-    /// chain that has not migrated yet holds them. `shares` are whole units (U64F64).
+    /// chain that has not migrated the pool yet holds it.
+    ///
+    /// The runtime reads a pool's denominator from `TotalHotkeyShares` while that entry
+    /// exists and every share from `Alpha` before `AlphaV2`, all in the same unit (the
+    /// U64F64 value converted to `SafeFloat`): subtensor v3.4.9-424
+    /// `pallets/subtensor/src/staking/stake_utils.rs`,
+    /// `HotkeyAlphaSharePoolDataOperations::{get_share, get_denominator}`. Any write to
+    /// the pool (`set_denominator`) deletes `TotalHotkeyShares`, so a pool that still has
+    /// it has seen no write since the V2 upgrade and holds only `Alpha` entries whose sum
+    /// is the denominator. Genesis therefore converts the pool's holders so far (e.g. a
+    /// validator's self-stake) to legacy entries, makes the denominator the sum of every
+    /// share, and buys the new position at the pool's share price
+    /// (`share-pool` `SharePool::update_value_for_one`: `update * denominator / value`).
     pub fn seed_legacy_position(
         &mut self,
         hotkey: AccountId,
@@ -174,17 +190,37 @@ impl ChainState {
         netuid: NetUid,
         alpha: u64,
     ) {
+        use primitive_types::U256;
         let pool = self.pools.entry((hotkey, netuid)).or_default();
-        // One legacy share per alpha; the denominator is the sum of legacy shares.
-        let bits = (alpha as u128) << 64;
-        let prev = match pool.shares.get(&coldkey) {
+        let mut shares: OrdMap<AccountId, Share> = OrdMap::new();
+        let mut denom: u128 = 0;
+        for (c, s) in pool.shares.iter() {
+            let bits = match s {
+                Share::Legacy(b) => *b,
+                Share::V2(f) => f.to_u64f64_bits(),
+            };
+            denom = denom.saturating_add(bits);
+            shares.insert(*c, Share::Legacy(bits));
+        }
+        let bits = if denom == 0 || pool.total_alpha == 0 {
+            (alpha as u128) << 64
+        } else {
+            let b = U256::from(alpha) * U256::from(denom) / U256::from(pool.total_alpha);
+            if b > U256::from(u128::MAX) {
+                u128::MAX
+            } else {
+                b.low_u128()
+            }
+        };
+        let prev = match shares.get(&coldkey) {
             Some(Share::Legacy(b)) => *b,
             _ => 0,
         };
-        pool.shares.insert(coldkey, Share::Legacy(prev + bits));
-        let denom = pool.legacy_denominator.unwrap_or(0) + bits;
-        pool.legacy_denominator = Some(denom);
-        pool.total_alpha += alpha;
+        shares.insert(coldkey, Share::Legacy(prev.saturating_add(bits)));
+        pool.shares = shares;
+        pool.legacy_denominator = Some(denom.saturating_add(bits));
+        pool.denominator = SafeFloat::ZERO;
+        pool.total_alpha = pool.total_alpha.saturating_add(alpha);
         self.note_staking_hotkey(coldkey, hotkey);
     }
 
@@ -203,15 +239,28 @@ impl ChainState {
         st.timestamp += st.block_time_ms;
         let mut ex = Exec::default();
         st.on_initialize(&mut ex);
+        let mut applied = vec![];
+        let mut rejected = vec![];
+        // `block_step` runs the auto root claims after the coinbase (subtensor
+        // v3.4.9-424 `pallets/subtensor/src/coinbase/block_step.rs`, step 8).
+        for a in actions.iter().filter(|a| a.in_initialization()) {
+            let (bk_st, bk_ex) = (st.clone(), ex.clone());
+            match st.apply_action(a, &mut ex) {
+                Ok(()) => applied.push(a.clone()),
+                Err(e) => {
+                    st = bk_st;
+                    ex = bk_ex;
+                    rejected.push((a.clone(), e.to_string()));
+                }
+            }
+        }
         ex.close_phase(&st, true);
         // The timestamp inherent.
         ex.phase = Phase::ApplyExtrinsic(0);
         ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: true });
         let mut included = vec![];
-        let mut applied = vec![];
-        let mut rejected = vec![];
         let mut idx = 1u32;
-        for a in actions {
+        for a in actions.iter().filter(|a| !a.in_initialization()) {
             let (bk_st, bk_ex) = (st.clone(), ex.clone());
             ex.phase = Phase::ApplyExtrinsic(idx);
             let r = if a.is_knob() {
@@ -271,10 +320,27 @@ impl ChainState {
                 netuid,
                 incentive,
                 dividends,
+                mechanism,
             } => {
                 let s = self.subnet_mut(*netuid)?;
-                if let Some(v) = incentive {
-                    s.incentive = v.iter().enumerate().map(|(i, w)| (i as u16, *w)).collect();
+                if *mechanism >= s.mechanisms.max(1) {
+                    return Err(DevnetError::Action(format!(
+                        "set_scores: netuid {netuid} has {} mechanism(s), no mechanism {mechanism}",
+                        s.mechanisms.max(1)
+                    )));
+                }
+                match (incentive, *mechanism) {
+                    (Some(v), 0) => {
+                        s.incentive = v.iter().enumerate().map(|(i, w)| (i as u16, *w)).collect();
+                    }
+                    (Some(v), m) => {
+                        let uids: Vec<u16> = s.keys.keys().copied().collect();
+                        for uid in uids {
+                            let w = v.get(uid as usize).copied().unwrap_or(0);
+                            s.mechanism_incentive.insert((m, uid), w);
+                        }
+                    }
+                    (None, _) => {}
                 }
                 if let Some(v) = dividends {
                     s.dividends = v.iter().enumerate().map(|(i, w)| (i as u16, *w)).collect();

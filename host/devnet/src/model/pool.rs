@@ -153,6 +153,32 @@ impl SafeFloat {
         }
     }
 
+    /// `U64F64` bits (`floor(value * 2^64)`, saturating): how a legacy `Alpha` /
+    /// `TotalHotkeyShares` entry holds this share. The inverse of `from_u64f64_bits`
+    /// for integers and for any value with at most 64 binary fraction digits.
+    pub fn to_u64f64_bits(&self) -> u128 {
+        if self.is_zero() {
+            return 0;
+        }
+        let m = U256::from(self.mantissa) << 64;
+        let e = self.exponent.unsigned_abs();
+        let q = if self.exponent >= 0 {
+            if e > 40 {
+                return u128::MAX;
+            }
+            m.saturating_mul(U256::from(10).pow(U256::from(e)))
+        } else if e > 70 {
+            U256::zero()
+        } else {
+            m / U256::from(10).pow(U256::from(e))
+        };
+        if q > U256::from(u128::MAX) {
+            u128::MAX
+        } else {
+            q.low_u128()
+        }
+    }
+
     /// From `U64F64` bits (`bits / 2^64`), as the runtime converts legacy shares.
     pub fn from_u64f64_bits(bits: u128) -> Self {
         if bits == 0 {

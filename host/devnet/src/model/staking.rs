@@ -24,11 +24,22 @@ impl ChainState {
                 alpha,
                 alpha_fee,
             } => {
-                if alpha_fee > 0 {
-                    self.pay_fee_in_alpha(ex, coldkey, hotkey, netuid, alpha_fee)?;
+                let fee = if alpha_fee > 0 {
+                    Some(self.withdraw_fee_in_alpha(ex, coldkey, hotkey, netuid, alpha_fee)?)
+                } else {
+                    None
+                };
+                self.remove_stake(ex, coldkey, hotkey, netuid, alpha)?;
+                if let Some(tao_amount) = fee {
+                    // `correct_and_deposit_fee` (post-dispatch): after the call's events.
+                    ex.emit(ChainEvent::TransactionFeePaidWithAlpha {
+                        who: coldkey,
+                        netuid,
+                        alpha_fee,
+                        tao_amount,
+                    });
                 }
-                self.remove_stake(ex, coldkey, hotkey, netuid, alpha)
-                    .map(|_| ())
+                Ok(())
             }
             Action::UnstakeAll { coldkey, hotkey } => {
                 self.require_hotkey(&hotkey)?;
@@ -180,25 +191,8 @@ impl ChainState {
                 hotkey,
                 netuid,
                 alpha,
-            } => {
-                self.subnet(netuid)?;
-                self.require_hotkey(&hotkey)?;
-                if alpha == 0 {
-                    return err("root claim: alpha is 0".into());
-                }
-                if self.root_claim_pays_tao {
-                    // Runtime hook (spec 441+, `crate::runtime::Rules`): the claim is
-                    // realized as TAO staked on root, never subnet alpha, and
-                    // `RootClaimed` carries it (RaoFoundation/subtensor
-                    // `pallets/subtensor/src/staking/claim_root.rs`).
-                    let tao = self.tao_for_alpha(netuid, alpha)?;
-                    ex.emit(ChainEvent::RootClaimed { coldkey, tao });
-                    return Ok(());
-                }
-                self.credit(ex, hotkey, coldkey, netuid, alpha, TruthKind::RootClaim);
-                ex.emit(ChainEvent::RootClaimed { coldkey, tao: 0 });
-                Ok(())
-            }
+                auto: _,
+            } => self.root_claim(ex, coldkey, hotkey, netuid, alpha),
             Action::Register {
                 coldkey,
                 hotkey,
@@ -381,14 +375,22 @@ impl ChainState {
         Ok(tao)
     }
 
-    fn pay_fee_in_alpha(
+    /// The transaction fee paid in alpha when the coldkey's free TAO cannot pay it
+    /// (subtensor v3.4.9-424 `pallets/transaction-fee/src/lib.rs`): `fees_in_alpha` takes
+    /// the call's own (hotkey, netuid) (for `remove_stake`, its `hotkey` and `netuid`),
+    /// and `withdraw_in_alpha` sells the fee from that position before dispatch with
+    /// `unstake_from_subnet` (`staking/stake_utils.rs`), which deposits a `StakeRemoved`
+    /// of the fee (its TAO goes to the block author, not the coldkey). The
+    /// `TransactionFeePaidWithAlpha` event follows the call's own events
+    /// (`correct_and_deposit_fee`, post-dispatch). Returns the fee's TAO.
+    fn withdraw_fee_in_alpha(
         &mut self,
         ex: &mut Exec,
         coldkey: AccountId,
         hotkey: AccountId,
         netuid: NetUid,
         alpha_fee: u64,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         self.debit(
             ex,
             hotkey,
@@ -399,12 +401,62 @@ impl ChainState {
             "alpha fee",
         )?;
         let tao_amount = self.tao_for_alpha(netuid, alpha_fee)?;
-        ex.emit(ChainEvent::TransactionFeePaidWithAlpha {
-            who: coldkey,
+        ex.emit(ChainEvent::StakeRemoved {
+            coldkey,
+            hotkey,
+            tao: tao_amount,
+            alpha: alpha_fee,
             netuid,
-            alpha_fee,
-            tao_amount,
+            fee: 0,
         });
+        Ok(tao_amount)
+    }
+
+    /// A "Keep" claim (subtensor v3.4.9-424 `pallets/subtensor/src/staking/
+    /// claim_root.rs`): `try_do_root_claim` walks the coldkey's `StakingHotkeys`, and
+    /// `root_claim_on_subnet` credits the alpha owed with
+    /// `increase_stake_for_hotkey_and_coldkey_on_subnet(hotkey, coldkey, netuid)` (no
+    /// `StakeAdded`), adds it to `RootClaimed[(netuid, hotkey, coldkey)]`, and one
+    /// `RootClaimed { coldkey }` closes the claim.
+    fn root_claim(
+        &mut self,
+        ex: &mut Exec,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) -> Result<()> {
+        self.subnet(netuid)?;
+        self.require_hotkey(&hotkey)?;
+        if alpha == 0 {
+            return err("root claim: alpha is 0".into());
+        }
+        let stakes_to = self
+            .staking_hotkeys
+            .get(&coldkey)
+            .is_some_and(|l| l.contains(&hotkey));
+        if !stakes_to {
+            return err(format!(
+                "root claim: coldkey {} does not stake to hotkey {} (claims walk StakingHotkeys)",
+                show(&coldkey),
+                show(&hotkey)
+            ));
+        }
+        if self.root_claim_pays_tao {
+            // Runtime hook (spec 441+, `crate::runtime::Rules`): the claim is realized as
+            // TAO staked on root, never subnet alpha, and `RootClaimed` carries it
+            // (RaoFoundation/subtensor `pallets/subtensor/src/staking/claim_root.rs`).
+            let tao = self.tao_for_alpha(netuid, alpha)?;
+            ex.emit(ChainEvent::RootClaimed { coldkey, tao });
+            return Ok(());
+        }
+        self.credit(ex, hotkey, coldkey, netuid, alpha, TruthKind::RootClaim);
+        let claimed = self
+            .root_claimed
+            .entry((netuid, hotkey, coldkey))
+            .or_insert(0);
+        *claimed = claimed.saturating_add(alpha as u128);
+        ex.emit(ChainEvent::RootClaimed { coldkey, tao: 0 });
         Ok(())
     }
 
@@ -532,6 +584,15 @@ impl ChainState {
             s.uids.remove(&old);
             s.incentive.remove(&slot);
             s.dividends.remove(&slot);
+            let stale: Vec<(u8, u16)> = s
+                .mechanism_incentive
+                .keys()
+                .filter(|(_, u)| *u == slot)
+                .copied()
+                .collect();
+            for k in stale {
+                s.mechanism_incentive.remove(&k);
+            }
         }
         s.keys.insert(slot, hotkey);
         s.uids.insert(hotkey, slot);

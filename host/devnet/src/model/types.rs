@@ -46,18 +46,39 @@ pub struct Subnet {
     pub keys: OrdMap<u16, AccountId>,
     /// hotkey -> uid (`Uids`).
     pub uids: OrdMap<AccountId, u16>,
-    /// Miner incentive weights by uid.
+    /// Miner incentive weights by uid (mechanism 0).
     pub incentive: OrdMap<u16, u64>,
+    /// `MechanismCountCurrent` (1 or 2; the runtime's `MaxMechanismCount` is 2).
+    pub mechanisms: u8,
+    /// `MechanismEmissionSplit`: parts of `u16::MAX` per mechanism; empty = unset (even).
+    pub mechanism_split: Vec<u16>,
+    /// Miner incentive weights of mechanisms 1.. by (mechanism, uid); a uid without an
+    /// entry weighs as on mechanism 0.
+    pub mechanism_incentive: OrdMap<(u8, u16), u64>,
     /// Validator dividend weights by uid.
     pub dividends: OrdMap<u16, u64>,
     /// Block at which each uid was (re-)registered.
     pub registered_at: OrdMap<u16, u64>,
     /// Upcoming epochs that will find inconsistent input state and be skipped.
     pub skip_next_epochs: u32,
-    /// Dividends per hotkey of the last epoch run (`AlphaDividendsPerSubnet`), replaced
-    /// at each run.
+    /// Dividends per hotkey of the last epoch run after the validator's take
+    /// (`AlphaDividendsPerSubnet`), replaced at each run.
     #[serde(skip)]
     pub alpha_dividends: OrdMap<AccountId, u64>,
+}
+
+impl Subnet {
+    /// A uid's miner incentive weight on a mechanism.
+    pub fn incentive_weight(&self, mechid: u8, uid: u16) -> u64 {
+        let base = self.incentive.get(&uid).copied().unwrap_or(0);
+        if mechid == 0 {
+            return base;
+        }
+        self.mechanism_incentive
+            .get(&(mechid, uid))
+            .copied()
+            .unwrap_or(base)
+    }
 }
 
 /// The staking and emission events the model emits (a subset of `RuntimeEvent`).
@@ -110,6 +131,7 @@ pub enum ChainEvent {
         owner: AccountId,
         incentive: u64,
     },
+    /// One per mechanism: `netuid` is the storage index `netuid + mechid * 4096`.
     IncentiveAlphaEmittedToMiners {
         netuid: NetUid,
         emissions: Vec<u64>,
@@ -142,7 +164,7 @@ pub enum ChainEvent {
         block: u64,
     },
     /// `tao` is what a claim paid on root (spec 441+); 0 before, when the event has no
-    /// such field (the encoder drops it: `crate::events`).
+    /// such field (the encoder drops it: `crate::encode`).
     RootClaimed {
         coldkey: AccountId,
         tao: u64,
@@ -178,7 +200,8 @@ pub struct EventRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TruthKind {
-    /// Earned at an epoch (incentive, take, dividends, owner cut), including pool rounding then.
+    /// Earned at an epoch (incentive summed over mechanisms, take, dividends, the owner
+    /// cut which has no event), including pool rounding then.
     Emission,
     /// Added by a manual action (the `alpha` of a StakeAdded).
     ManualIn,
@@ -186,7 +209,8 @@ pub enum TruthKind {
     ManualOut,
     /// Taken as a transaction fee (TransactionFeePaidWithAlpha).
     AlphaFee,
-    /// Credited by a root claim (RootClaimed carries no amount).
+    /// Credited by a "Keep" root claim, as an extrinsic or an auto-claim in block
+    /// initialization (RootClaimed carries no amount).
     RootClaim,
     Recycle,
     Burn,
