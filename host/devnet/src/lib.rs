@@ -23,6 +23,8 @@ pub mod scenario;
 mod scenario_mech;
 #[cfg(test)]
 mod scenario_tests;
+#[cfg(test)]
+mod served_tests;
 mod server;
 mod spec459;
 pub mod storage;

@@ -40,6 +40,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("SubtensorModule", "PendingServerEmission"),
     ("SubtensorModule", "PendingValidatorEmission"),
     ("SubtensorModule", "PendingOwnerCut"),
+    ("SubtensorModule", "SubnetAlphaOutEmission"),
     ("SubtensorModule", "AutoStakeDestination"),
     ("SubtensorModule", "AlphaDividendsPerSubnet"),
     ("SubtensorModule", "MaxEpochsPerBlock"),
@@ -216,6 +217,14 @@ impl StorageView<'_> {
             ("SubtensorModule", "PendingServerEmission") => by_net(&|s| nz(s.pending_server)),
             ("SubtensorModule", "PendingValidatorEmission") => by_net(&|s| nz(s.pending_validator)),
             ("SubtensorModule", "PendingOwnerCut") => by_net(&|s| nz(s.pending_owner_cut)),
+            // The alpha emitted into the subnet this block, before the owner cut is taken
+            // from it: `emit_to_subnets` writes `SubnetAlphaOutEmission[netuid] =
+            // alpha_out_i` every block, then adds `alpha_out_i * cut` to `PendingOwnerCut`
+            // (subtensor v3.4.9-424 `pallets/subtensor/src/coinbase/run_coinbase.rs`; the
+            // same in v3.3.13-393). Nothing is written before the first block's coinbase.
+            ("SubtensorModule", "SubnetAlphaOutEmission") => {
+                by_net(&|s| (st.block > 0).then_some(()).and(nz(s.emission_per_block)))
+            }
             ("SubtensorModule", "NetworksAdded") => by_net(&|_| Some(Value::bool(true))),
             ("SubtensorModule", "SubnetOwner") => by_net(&|s| Some(account(&s.owner_coldkey))),
             ("SubtensorModule", "SubnetOwnerHotkey") => by_net(&|s| Some(account(&s.owner_hotkey))),

@@ -75,7 +75,12 @@ impl ChainState {
         let block = self.block;
         ex.block = block;
         let netuids: Vec<NetUid> = self.subnets.keys().copied().collect();
-        // Emission accrues to the pending pots every block.
+        // Emission accrues to the pending pots every block, before any epoch drains them
+        // (subtensor v3.4.9-424 `pallets/subtensor/src/coinbase/run_coinbase.rs`
+        // `run_coinbase`: step 4 `emit_to_subnets`, then step 5 `drain_pending`). So the
+        // owner cut paid at an epoch block `b` is `PendingOwnerCut` as of `b - 1` plus this
+        // block's cut, `floor(emission * cut)` <= `SubnetAlphaOutEmission` of `b`
+        // (`crate::storage`).
         for netuid in &netuids {
             if let Some(s) = self.subnets.get_mut(netuid) {
                 let e = s.emission_per_block;
