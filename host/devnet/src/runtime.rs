@@ -26,6 +26,42 @@ pub struct Rules {
     /// Before, a claim could credit subnet alpha with `RootClaimed { coldkey }` only
     /// (v3.4.9-424 `staking/claim_root.rs`).
     pub root_claim_pays_tao: bool,
+    /// Position writes keep `Alpha` / `TotalHotkeyShares` (U64F64) with the 393 share-pool
+    /// arithmetic (`crate::model::pool393`); the runtime has no `AlphaV2` /
+    /// `TotalHotkeySharesV2` (opentensor/subtensor v3.3.13-393
+    /// `pallets/subtensor/src/staking/stake_utils.rs`, `HotkeyAlphaSharePoolDataOperations`).
+    /// From 424 a write deletes the legacy entries and writes V2 (v3.4.9-424, same file).
+    pub legacy_shares: bool,
+    /// A transaction fee can be paid in alpha (`TransactionFeePaidWithAlpha`). At 393 the
+    /// fallback is commented out of `withdraw_fee` / `can_withdraw_fee` and the event does
+    /// not exist (v3.3.13-393 `pallets/transaction-fee/src/lib.rs`).
+    pub alpha_fees: bool,
+    /// Subnet ownership moves to the lock-conviction leader at the epoch drain, before the
+    /// epoch runs (RaoFoundation/subtensor `pallets/subtensor/src/coinbase/run_coinbase/
+    /// drain_pending_emissions.rs` calls `change_subnet_owner_if_needed` from
+    /// `staking/lock/subnet_conviction.rs`); in 424 the call is commented out.
+    pub subnet_owner_change: bool,
+    /// The calls `transfer_stake_and_hotkey` (143) and `move_stake_limit` (149)
+    /// (RaoFoundation/subtensor `pallets/subtensor/src/macros/dispatches.rs`).
+    pub calls_459: bool,
+}
+
+impl Default for Rules {
+    /// The default runtime's (424) rules, for a model state no chain has set up.
+    fn default() -> Self {
+        KNOWN
+            .iter()
+            .find(|k| k.spec == DEFAULT_SPEC)
+            .map(|k| k.rules)
+            .unwrap_or(Rules {
+                legacy_epoch: false,
+                root_claim_pays_tao: false,
+                legacy_shares: false,
+                alpha_fees: true,
+                subnet_owner_change: false,
+                calls_459: false,
+            })
+    }
 }
 
 /// Where a runtime's metadata comes from.
@@ -54,6 +90,10 @@ pub const KNOWN: &[Known] = &[
         rules: Rules {
             legacy_epoch: true,
             root_claim_pays_tao: false,
+            legacy_shares: true,
+            alpha_fees: false,
+            subnet_owner_change: false,
+            calls_459: false,
         },
         provenance: "real finney metadata (CortexLM/bittensor-rs metadata/finney.scale at 46857473)",
         source: Source::File(FINNEY_393_METADATA),
@@ -63,6 +103,10 @@ pub const KNOWN: &[Known] = &[
         rules: Rules {
             legacy_epoch: false,
             root_claim_pays_tao: false,
+            legacy_shares: false,
+            alpha_fees: true,
+            subnet_owner_change: false,
+            calls_459: false,
         },
         provenance: "real finney metadata (0xKheops/taohop .papi/metadata/bittensor.scale at 028da9b1)",
         source: Source::File(FINNEY_METADATA),
@@ -72,6 +116,10 @@ pub const KNOWN: &[Known] = &[
         rules: Rules {
             legacy_epoch: false,
             root_claim_pays_tao: true,
+            legacy_shares: false,
+            alpha_fees: true,
+            subnet_owner_change: true,
+            calls_459: true,
         },
         provenance: "built from the 424 registry with the RaoFoundation/subtensor 459 changes (src/spec459.rs)",
         source: Source::Built(crate::spec459::build),

@@ -104,7 +104,12 @@ impl Chain {
             upgrade_events: vec![],
         });
         let mut genesis = genesis;
-        genesis.root_claim_pays_tao = runtime.rules.root_claim_pays_tao;
+        genesis.rules = runtime.rules;
+        genesis.valued_393 = runtime.rules.legacy_shares;
+        if runtime.rules.legacy_shares {
+            // A chain that starts on 393 holds no `AlphaV2`: its genesis pools are legacy.
+            genesis.make_pools_legacy();
+        }
         let mut chain = Self {
             genesis_runtime: runtime,
             upgrades: BTreeMap::new(),
@@ -240,7 +245,7 @@ impl Chain {
     /// Queues an action for the next block after checking it against the head state.
     pub fn queue(&mut self, a: Action) -> Result<()> {
         let mut st = (*self.head_state()).clone();
-        st.root_claim_pays_tao = self.head().code.rules.root_claim_pays_tao;
+        st.rules = self.head().code.rules;
         st.check_action(&a)?;
         self.queued.push(a);
         Ok(())
@@ -280,11 +285,11 @@ impl Chain {
         let number = parent.number + 1;
         // The block runs the runtime its parent's state holds.
         let rt = parent.code.clone();
-        let pstate = if pstate.root_claim_pays_tao == rt.rules.root_claim_pays_tao {
+        let pstate = if pstate.rules == rt.rules {
             pstate
         } else {
             let mut p = (*pstate).clone();
-            p.root_claim_pays_tao = rt.rules.root_claim_pays_tao;
+            p.rules = rt.rules;
             Arc::new(p)
         };
         let mut actions = match self.driver.as_mut() {

@@ -5,6 +5,7 @@
 pub mod action;
 mod epoch;
 pub mod pool;
+mod pool393;
 mod staking;
 pub mod types;
 
@@ -54,10 +55,14 @@ pub struct ChainState {
     pub max_epochs_per_block: u16,
     /// Blocks before this one use the legacy epoch rule.
     pub dynamic_tempo_from: u64,
-    /// Runtime hook (`crate::runtime::Rules::root_claim_pays_tao`, set by the chain for
-    /// each block): a root claim pays TAO on root and credits no subnet alpha.
+    /// The rules of the runtime that runs the next block (`crate::runtime::Rules`, set
+    /// by the chain for each block): the model's hooks for behaviour that changed between
+    /// runtimes.
     #[serde(skip)]
-    pub root_claim_pays_tao: bool,
+    pub rules: crate::runtime::Rules,
+    /// Whether the positions were last valued by 393's formula (`pool393`).
+    #[serde(skip)]
+    pub valued_393: bool,
     pub total_issuance: u64,
 }
 
@@ -82,7 +87,8 @@ impl ChainState {
             root_claimed: OrdMap::new(),
             max_epochs_per_block: 2,
             dynamic_tempo_from: 0,
-            root_claim_pays_tao: false,
+            rules: crate::runtime::Rules::default(),
+            valued_393: false,
             total_issuance: 0,
         }
     }
@@ -91,7 +97,7 @@ impl ChainState {
     pub fn stake(&self, hotkey: &AccountId, coldkey: &AccountId, netuid: NetUid) -> u64 {
         self.pools
             .get(&(*hotkey, netuid))
-            .map(|p| p.value_of(coldkey))
+            .map(|p| p.value(coldkey, self.rules.legacy_shares))
             .unwrap_or(0)
     }
 
@@ -238,6 +244,7 @@ impl ChainState {
         st.block += 1;
         st.timestamp += st.block_time_ms;
         let mut ex = Exec::default();
+        st.revalue(&mut ex.truth);
         st.on_initialize(&mut ex);
         let mut applied = vec![];
         let mut rejected = vec![];
@@ -410,7 +417,12 @@ impl Exec {
         self.before.entry((hotkey, netuid)).or_insert_with(|| {
             st.pools
                 .get(&(hotkey, netuid))
-                .map(|p| p.shares.keys().map(|c| (*c, p.value_of(c))).collect())
+                .map(|p| {
+                    p.shares
+                        .keys()
+                        .map(|c| (*c, p.value(c, st.rules.legacy_shares)))
+                        .collect()
+                })
                 .unwrap_or_default()
         });
     }
@@ -437,7 +449,12 @@ impl Exec {
             let after: BTreeMap<AccountId, u64> = st
                 .pools
                 .get(&(hot, netuid))
-                .map(|p| p.shares.keys().map(|c| (*c, p.value_of(c))).collect())
+                .map(|p| {
+                    p.shares
+                        .keys()
+                        .map(|c| (*c, p.value(c, st.rules.legacy_shares)))
+                        .collect()
+                })
                 .unwrap_or_default();
             let coldkeys: BTreeSet<AccountId> = prev.keys().chain(after.keys()).copied().collect();
             for cold in coldkeys {

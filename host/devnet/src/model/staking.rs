@@ -24,6 +24,13 @@ impl ChainState {
                 alpha,
                 alpha_fee,
             } => {
+                if alpha_fee > 0 && !self.rules.alpha_fees {
+                    return err(
+                        "remove_stake: alpha_fee: this runtime charges no fee in alpha (393: \
+                         no TransactionFeePaidWithAlpha)"
+                            .into(),
+                    );
+                }
                 let fee = if alpha_fee > 0 {
                     Some(self.withdraw_fee_in_alpha(ex, coldkey, hotkey, netuid, alpha_fee)?)
                 } else {
@@ -248,10 +255,13 @@ impl ChainState {
         if alpha > 0 {
             self.note_staking_hotkey(coldkey, hotkey);
         }
-        self.pools
-            .entry((hotkey, netuid))
-            .or_default()
-            .update_value_for_one(&coldkey, alpha as i64);
+        let legacy = self.rules.legacy_shares;
+        let pool = self.pools.entry((hotkey, netuid)).or_default();
+        if legacy {
+            pool.update_value_for_one_393(&coldkey, alpha as i64);
+        } else {
+            pool.update_value_for_one(&coldkey, alpha as i64);
+        }
         self.cleanup_pool(hotkey, netuid);
         if kind != TruthKind::Emission {
             ex.explain(hotkey, coldkey, netuid, kind, alpha as i64);
@@ -283,8 +293,13 @@ impl ChainState {
             ));
         }
         ex.touch(self, hotkey, netuid);
+        let legacy = self.rules.legacy_shares;
         if let Some(p) = self.pools.get_mut(&(hotkey, netuid)) {
-            p.decrease_for_one(&coldkey, alpha);
+            if legacy {
+                p.decrease_for_one_393(&coldkey, alpha);
+            } else {
+                p.decrease_for_one(&coldkey, alpha);
+            }
         }
         self.cleanup_pool(hotkey, netuid);
         ex.explain(hotkey, coldkey, netuid, kind, -(alpha as i64));
@@ -328,7 +343,12 @@ impl ChainState {
             .get(&(hotkey, netuid))
             .cloned()
             .unwrap_or_default();
-        if !pool.sim_update_value_for_one(alpha as i64) {
+        let mints = if self.rules.legacy_shares {
+            pool.sim_update_value_for_one_393(alpha as i64)
+        } else {
+            pool.sim_update_value_for_one(alpha as i64)
+        };
+        if !mints {
             return err("add_stake: amount mints no shares (InsufficientLiquidity)".into());
         }
         self.balances.insert(coldkey, bal - tao);
@@ -442,7 +462,7 @@ impl ChainState {
                 show(&hotkey)
             ));
         }
-        if self.root_claim_pays_tao {
+        if self.rules.root_claim_pays_tao {
             // Runtime hook (spec 441+, `crate::runtime::Rules`): the claim is realized as
             // TAO staked on root, never subnet alpha, and `RootClaimed` carries it
             // (RaoFoundation/subtensor `pallets/subtensor/src/staking/claim_root.rs`).
