@@ -4,8 +4,9 @@
 //! For a position: `net = after - before - manual_in + manual_out`. Earnings are the part
 //! of a positive `net` that emission explains: up to the incentive credited to it (after
 //! auto-stake redirection), or all of it when its hotkey's pool received dividends (pool
-//! growth reaches every nominator pro rata, with no per-coldkey event). What remains is
-//! `residue`, never folded into earnings.
+//! growth reaches every nominator pro rata, with no per-coldkey event), or when a root
+//! claim credited it (`RootClaimed` carries no amount). What remains is `residue`, never
+//! folded into earnings.
 
 use crate::params::Params;
 use crate::types::*;
@@ -108,6 +109,8 @@ pub fn attribute_with(
     let mut redirected: BTreeMap<Key, u128> = BTreeMap::new();
     let mut dividend_hotkeys: BTreeSet<&str> = BTreeSet::new();
     let mut coldkey_fees: BTreeMap<&str, u128> = BTreeMap::new();
+    // (hotkey or "", coldkey) of root claims: "" stands for every hotkey of the coldkey.
+    let mut root_claims: BTreeSet<(&str, &str)> = BTreeSet::new();
     let in_range = |f: &&Flow| {
         f.netuid == netuid && f.block > input.before_block && f.block <= input.after_block
     };
@@ -131,7 +134,7 @@ pub fn attribute_with(
                 dividend_hotkeys.insert(f.hotkey.as_str());
             }
             FlowKind::RootClaimed => {
-                acc.entry(key()).or_default();
+                root_claims.insert((f.hotkey.as_str(), f.coldkey.as_str()));
             }
             kind => match manual_direction(kind) {
                 1 => acc.entry(key()).or_default().manual_in += alpha,
@@ -174,6 +177,12 @@ pub fn attribute_with(
         let explained = match cap {
             EarnedCap::AnyGain => i128::MAX,
             EarnedCap::Explained if dividend_hotkeys.contains(hotkey.as_str()) => i128::MAX,
+            EarnedCap::Explained
+                if root_claims.contains(&("", coldkey.as_str()))
+                    || root_claims.contains(&(hotkey.as_str(), coldkey.as_str())) =>
+            {
+                i128::MAX
+            }
             EarnedCap::Explained => a.emission as i128,
         };
         let earned = n.clamp(0, explained);

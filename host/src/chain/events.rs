@@ -1,113 +1,16 @@
 //! A block's `System.Events`, decoded with the node's metadata into the events the ingest
 //! reads, with their index and phase. Fields are taken by name where the metadata names
-//! them, else by the position [`LAYOUTS`] gives, after [`check_layouts`] confirmed the
-//! metadata has that many fields.
-
-use std::collections::BTreeMap;
+//! them, else by the position `layouts::LAYOUTS` gives (checked against the metadata by
+//! `layouts::check` when the runtime's metadata is loaded).
 
 use subxt::ext::scale_value::{Composite, Value, ValueDef};
 
 use super::ChainError;
+use super::layouts::{self, FieldSpec};
 use super::metadata::ChainMeta;
 
 /// A 32-byte account id.
 pub type Account = [u8; 32];
-
-/// Field names, in order, of the events the ingest reads (chain.md, spec 424).
-pub const LAYOUTS: &[(&str, &[&str])] = &[
-    (
-        "StakeAdded",
-        &["coldkey", "hotkey", "tao", "alpha", "netuid", "fee"],
-    ),
-    (
-        "StakeRemoved",
-        &["coldkey", "hotkey", "tao", "alpha", "netuid", "fee"],
-    ),
-    (
-        "StakeMoved",
-        &[
-            "coldkey",
-            "origin_hotkey",
-            "origin_netuid",
-            "dest_hotkey",
-            "dest_netuid",
-            "tao",
-        ],
-    ),
-    (
-        "StakeTransferred",
-        &[
-            "origin_coldkey",
-            "dest_coldkey",
-            "hotkey",
-            "origin_netuid",
-            "dest_netuid",
-            "tao",
-        ],
-    ),
-    (
-        "StakeSwapped",
-        &["coldkey", "hotkey", "origin_netuid", "dest_netuid", "tao"],
-    ),
-    (
-        "AutoStakeAdded",
-        &["netuid", "destination", "hotkey", "owner", "incentive"],
-    ),
-    ("IncentiveAlphaEmittedToMiners", &["netuid", "emissions"]),
-    (
-        "TransactionFeePaidWithAlpha",
-        &["who", "netuid", "alpha_fee", "tao_amount"],
-    ),
-    ("AlphaRecycled", &["coldkey", "hotkey", "amount", "netuid"]),
-    ("AlphaBurned", &["coldkey", "hotkey", "amount", "netuid"]),
-    ("EpochDeferred", &["netuid", "from_block", "to_block"]),
-    ("EpochSkipped", &["netuid", "block"]),
-    ("RootClaimed", &["coldkey"]),
-    ("NeuronRegistered", &["netuid", "uid", "hotkey"]),
-];
-
-/// Events without which the ingest cannot tell flows or epochs apart.
-const REQUIRED: &[&str] = &[
-    "StakeAdded",
-    "StakeRemoved",
-    "StakeMoved",
-    "StakeTransferred",
-    "StakeSwapped",
-    "IncentiveAlphaEmittedToMiners",
-    "NeuronRegistered",
-];
-
-/// Checks that the metadata's events have the fields the ingest reads.
-pub fn check_layouts(fields: &BTreeMap<String, Vec<Option<String>>>) -> Result<(), ChainError> {
-    for (name, layout) in LAYOUTS {
-        let Some(have) = fields.get(*name) else {
-            if REQUIRED.contains(name) {
-                return Err(ChainError::MissingMetadata(format!(
-                    "event SubtensorModule.{name}"
-                )));
-            }
-            continue;
-        };
-        if have.len() != layout.len() {
-            return Err(ChainError::Metadata(format!(
-                "event {name} has {} fields in the node's metadata, the ingest reads {} ({}): the event changed",
-                have.len(),
-                layout.len(),
-                layout.join(", ")
-            )));
-        }
-        for (h, want) in have.iter().zip(layout.iter()) {
-            if let Some(h) = h
-                && h != want
-            {
-                return Err(ChainError::Metadata(format!(
-                    "event {name} has a field {h:?} where the ingest reads {want:?}"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
 
 /// Where in the block an event was emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,8 +103,25 @@ pub enum Event {
         netuid: u16,
         block: u64,
     },
+    /// `tao` is present from spec 441 (claims pay TAO on root).
     RootClaimed {
         coldkey: Account,
+        tao: Option<u64>,
+    },
+    /// Spec 459+: the subnet's owner changed at the epoch drain; the new owner's hotkey
+    /// may be registered in this block without a `NeuronRegistered`.
+    SubnetOwnerChanged {
+        netuid: u16,
+    },
+    /// Spec 459+: `transfer_stake_and_hotkey`; its `StakeRemoved` + `StakeAdded` carry
+    /// the amounts.
+    StakeAndHotkeyTransferred {
+        origin_coldkey: Account,
+        destination_coldkey: Account,
+        origin_hotkey: Account,
+        destination_hotkey: Account,
+        origin_netuid: u16,
+        destination_netuid: u16,
     },
     NeuronRegistered {
         netuid: u16,
@@ -371,24 +291,26 @@ pub fn numbers(v: &Value<u32>) -> Option<Vec<u64>> {
 }
 
 struct Fields {
-    layout: &'static [&'static str],
+    layout: &'static [FieldSpec],
+    named: bool,
     values: Vec<(Option<String>, Value<u32>)>,
 }
 
 impl Fields {
+    /// A field by name where the metadata names fields, else by its position in the layout.
+    fn opt(&self, name: &str) -> Option<&Value<u32>> {
+        if self.named {
+            return self
+                .values
+                .iter()
+                .find(|(n, _)| n.as_deref() == Some(name))
+                .map(|(_, v)| v);
+        }
+        let i = self.layout.iter().position(|f| f.0 == name)?;
+        self.values.get(i).map(|(_, v)| v)
+    }
     fn get(&self, name: &str) -> Result<&Value<u32>, String> {
-        if let Some((_, v)) = self.values.iter().find(|(n, _)| n.as_deref() == Some(name)) {
-            return Ok(v);
-        }
-        let i = self
-            .layout
-            .iter()
-            .position(|n| *n == name)
-            .ok_or_else(|| format!("no field {name}"))?;
-        match self.values.get(i) {
-            Some((None, v)) => Ok(v),
-            _ => Err(format!("no field {name}")),
-        }
+        self.opt(name).ok_or_else(|| format!("no field {name}"))
     }
     fn acc(&self, name: &str) -> Result<Account, String> {
         account(self.get(name)?).ok_or_else(|| format!("field {name} is not an account"))
@@ -403,15 +325,20 @@ impl Fields {
             .and_then(|n| u16::try_from(n).ok())
             .ok_or_else(|| format!("field {name} is not a u16"))
     }
+    fn opt_u64(&self, name: &str) -> Result<Option<u64>, String> {
+        self.opt(name).map(|_| self.u64(name)).transpose()
+    }
 }
 
 fn parse(name: &str, values: Composite<u32>) -> Result<Option<Event>, String> {
-    let Some((_, layout)) = LAYOUTS.iter().find(|(n, _)| *n == name) else {
+    let Some(layout) = layouts::layout(name) else {
         return Ok(None);
     };
+    let values = named_or_indexed(values);
     let f = Fields {
         layout,
-        values: named_or_indexed(values),
+        named: values.iter().any(|(n, _)| n.is_some()),
+        values,
     };
     Ok(Some(match name {
         "StakeAdded" => Event::StakeAdded {
@@ -488,6 +415,18 @@ fn parse(name: &str, values: Composite<u32>) -> Result<Option<Event>, String> {
         },
         "RootClaimed" => Event::RootClaimed {
             coldkey: f.acc("coldkey")?,
+            tao: f.opt_u64("tao")?,
+        },
+        "SubnetOwnerChanged" => Event::SubnetOwnerChanged {
+            netuid: f.u16("netuid")?,
+        },
+        "StakeAndHotkeyTransferred" => Event::StakeAndHotkeyTransferred {
+            origin_coldkey: f.acc("origin_coldkey")?,
+            destination_coldkey: f.acc("destination_coldkey")?,
+            origin_hotkey: f.acc("origin_hotkey")?,
+            destination_hotkey: f.acc("destination_hotkey")?,
+            origin_netuid: f.u16("origin_netuid")?,
+            destination_netuid: f.u16("destination_netuid")?,
         },
         "NeuronRegistered" => Event::NeuronRegistered {
             netuid: f.u16("netuid")?,

@@ -9,6 +9,7 @@ use subxt::ext::frame_decode::storage::StorageHasher;
 use subxt::ext::scale_value::{self, Value};
 
 use super::ChainError;
+use super::layouts::{self, MetaFields};
 
 /// One part of a storage key, SCALE-encoded before hashing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,11 @@ pub const STORAGE: &[(&str, &str, bool)] = &[
     ("SubtensorModule", "LastEpochBlock", false),
     ("SubtensorModule", "SubnetEpochIndex", false),
     ("SubtensorModule", "AlphaDividendsPerSubnet", false),
+    // The owner cut an epoch pays with no event (`positions::owner_cut`).
+    ("SubtensorModule", "SubnetOwner", false),
+    ("SubtensorModule", "SubnetOwnerHotkey", false),
+    ("SubtensorModule", "PendingOwnerCut", false),
+    ("SubtensorModule", "SubnetAlphaOutEmission", false),
 ];
 
 /// One storage item's layout.
@@ -60,8 +66,11 @@ pub struct ChainMeta {
     md: Metadata,
     storage: BTreeMap<(String, String), StorageInfo>,
     events_ty: u32,
-    /// Event name -> field names (None for unnamed fields), for the events the ingest reads.
-    pub event_fields: BTreeMap<String, Vec<Option<String>>>,
+    /// What the ingest does differently on this runtime.
+    pub profile: super::Profile,
+    /// Event name -> fields (name, None for unnamed fields, and shape), for the events the
+    /// ingest reads.
+    pub event_fields: BTreeMap<String, MetaFields>,
 }
 
 impl ChainMeta {
@@ -103,11 +112,14 @@ impl ChainMeta {
         let pallet = md
             .pallet_by_name("SubtensorModule")
             .ok_or_else(|| ChainError::MissingMetadata("pallet SubtensorModule".into()))?;
+        let fields_of = |v: &scale_info::Variant<scale_info::form::PortableForm>| -> MetaFields {
+            v.fields
+                .iter()
+                .map(|f| (f.name.clone(), layouts::shape_of(md.types(), f.ty.id)))
+                .collect()
+        };
         for v in pallet.event_variants().unwrap_or_default() {
-            event_fields.insert(
-                v.name.clone(),
-                v.fields.iter().map(|f| f.name.clone()).collect(),
-            );
+            event_fields.insert(v.name.clone(), fields_of(v));
         }
         // Events of other pallets the ingest reads, qualified by pallet.
         for p in md.pallets() {
@@ -116,16 +128,14 @@ impl ChainMeta {
             }
             for v in p.event_variants().unwrap_or_default() {
                 if v.name == "TransactionFeePaidWithAlpha" || v.name == "CodeUpdated" {
-                    event_fields.insert(
-                        v.name.clone(),
-                        v.fields.iter().map(|f| f.name.clone()).collect(),
-                    );
+                    event_fields.insert(v.name.clone(), fields_of(v));
                 }
             }
         }
-        super::events::check_layouts(&event_fields)?;
+        layouts::check(&event_fields, spec_version)?;
         Ok(ChainMeta {
             spec_version,
+            profile: super::Profile::of(spec_version),
             md,
             storage,
             events_ty,

@@ -8,9 +8,11 @@ pub mod client;
 pub mod endpoint;
 mod error;
 pub mod events;
+pub mod layouts;
 pub mod metadata;
 pub mod positions;
 pub mod rpc;
+pub mod runtime;
 pub mod shares;
 
 pub use client::{ChainClient, Header, header_hash, hex0x, parse_hash};
@@ -18,6 +20,7 @@ pub use error::ChainError;
 pub use events::{Account, BlockEvents, Event, Phase, Record};
 pub use metadata::{ChainMeta, KeyPart};
 pub use rpc::RpcStats;
+pub use runtime::Profile;
 
 /// A 32-byte block hash.
 pub type Hash = [u8; 32];

@@ -334,3 +334,67 @@ pub async fn positions(
     }
     Ok(out)
 }
+
+/// What an epoch paid the subnet owner with no event: the owner cut, credited to
+/// (`SubnetOwnerHotkey`, `SubnetOwner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnerCut {
+    pub hotkey: Account,
+    pub coldkey: Account,
+    /// An upper bound on the cut paid at the epoch block, in rao.
+    pub at_most: u64,
+}
+
+/// The owner cut an epoch at `now` paid. Each block's `run_coinbase` adds that block's cut
+/// (a share of its alpha out) to `PendingOwnerCut`, and the epoch's drain pays the sum and
+/// zeroes it (subtensor v3.4.9-424 `pallets/subtensor/src/coinbase/run_coinbase.rs`,
+/// `emit_to_subnets` / `drain_pending`; credited by
+/// `increase_stake_for_hotkey_and_coldkey_on_subnet`, no event). So the payout is
+/// `PendingOwnerCut` at b-1 plus block b's cut, which is at most block b's
+/// `SubnetAlphaOutEmission`. None if the runtime lacks these items or the subnet has no
+/// owner hotkey.
+pub async fn owner_cut(
+    c: &ChainClient,
+    meta: &ChainMeta,
+    netuid: u16,
+    pre: At,
+    now: At,
+) -> Result<Option<OwnerCut>, ChainError> {
+    let items = [
+        "SubnetOwner",
+        "SubnetOwnerHotkey",
+        "PendingOwnerCut",
+        "SubnetAlphaOutEmission",
+    ];
+    if !items.iter().all(|e| meta.has(SM, e)) {
+        return Ok(None);
+    }
+    let key = |e: &str| meta.key(SM, e, &[KeyPart::U16(netuid)]);
+    let pre_keys = vec![
+        key("SubnetOwner")?,
+        key("SubnetOwnerHotkey")?,
+        key("PendingOwnerCut")?,
+    ];
+    let now_keys = vec![key("SubnetAlphaOutEmission")?];
+    let (pre_v, now_v) = futures::try_join!(
+        c.storage_at(&pre_keys, pre.number, &pre.hash),
+        c.storage_at(&now_keys, now.number, &now.hash)
+    )?;
+    let get = |v: &[Option<Vec<u8>>], i: usize| v.get(i).cloned().flatten();
+    let (Some(ck), Some(hk)) = (get(&pre_v, 0), get(&pre_v, 1)) else {
+        return Ok(None);
+    };
+    let pending = get(&pre_v, 2)
+        .map(|b| u64_value(meta, "PendingOwnerCut", &b))
+        .transpose()?
+        .unwrap_or(0);
+    let block = get(&now_v, 0)
+        .map(|b| u64_value(meta, "SubnetAlphaOutEmission", &b))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(Some(OwnerCut {
+        hotkey: account_value(meta, "SubnetOwnerHotkey", &hk)?,
+        coldkey: account_value(meta, "SubnetOwner", &ck)?,
+        at_most: pending.saturating_add(block),
+    }))
+}

@@ -6,7 +6,7 @@
 //! and dividend flows need storage (uid -> hotkey, dividends) and are added by the block
 //! processor. Also reports the subnet's epoch events and registrations.
 
-use crate::chain::{Account, Event, Record, ss58};
+use crate::chain::{Account, Event, Profile, Record, ss58};
 use crate::policy::{Flow, FlowKind};
 
 /// What the events say about the subnet's epoch at this block.
@@ -35,6 +35,18 @@ pub struct Classified {
     pub registrations: Vec<(u16, Account)>,
     /// The runtime changed in this block.
     pub code_updated: bool,
+    /// The subnet's owner changed (spec 459+): a uid may have a new hotkey at this block
+    /// with no `NeuronRegistered`.
+    pub owner_changed: bool,
+}
+
+/// The subnet a mechanism's `IncentiveAlphaEmittedToMiners` is for: its `netuid` field is
+/// `netuid + mechid * 4096` (subtensor `get_mechanism_storage_index`,
+/// pallets/subtensor/src/subnets/mechanism.rs; emitted in `persist_epoch_terms.rs`).
+pub const MECHANISM_STRIDE: u16 = 4096;
+
+fn subnet_of_mechanism(n: u16) -> u16 {
+    n % MECHANISM_STRIDE
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -49,15 +61,18 @@ struct Pending {
     coldkey: Account,
     hotkey: Account,
     netuid: u16,
+    alpha: u64,
     extrinsic: Option<u32>,
     claimed: Option<(FlowKind, Option<String>)>,
 }
 
-/// Classifies `records` of block `block` for subnet `netuid`.
-pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
+/// Classifies `records` of block `block` for subnet `netuid` on runtime `profile`.
+pub fn classify(block: u64, netuid: u16, profile: &Profile, records: &[Record]) -> Classified {
     let mut out = Classified::default();
     // Stake added/removed events, to be claimed by the transition events after them.
     let mut pend: Vec<Pending> = vec![];
+    // Fee events whose amount a `StakeRemoved` of the same extrinsic already carries.
+    let mut fee_paid_by_removal = std::collections::BTreeSet::new();
     for (i, r) in records.iter().enumerate() {
         let x = r.phase.extrinsic();
         match &r.event {
@@ -65,6 +80,7 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 coldkey,
                 hotkey,
                 netuid: n,
+                alpha,
                 ..
             } => pend.push(Pending {
                 idx: i,
@@ -72,6 +88,7 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 coldkey: *coldkey,
                 hotkey: *hotkey,
                 netuid: *n,
+                alpha: *alpha,
                 extrinsic: x,
                 claimed: None,
             }),
@@ -79,6 +96,7 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 coldkey,
                 hotkey,
                 netuid: n,
+                alpha,
                 ..
             } => pend.push(Pending {
                 idx: i,
@@ -86,6 +104,7 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 coldkey: *coldkey,
                 hotkey: *hotkey,
                 netuid: *n,
+                alpha: *alpha,
                 extrinsic: x,
                 claimed: None,
             }),
@@ -145,6 +164,35 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                     Some(ss58(origin_coldkey)),
                 );
             }
+            Event::StakeAndHotkeyTransferred {
+                origin_coldkey,
+                destination_coldkey,
+                origin_hotkey,
+                destination_hotkey,
+                origin_netuid,
+                destination_netuid,
+            } => {
+                claim(
+                    &mut pend,
+                    x,
+                    Side::Removed,
+                    origin_coldkey,
+                    origin_hotkey,
+                    *origin_netuid,
+                    FlowKind::TransferredOut,
+                    Some(ss58(destination_coldkey)),
+                );
+                claim(
+                    &mut pend,
+                    x,
+                    Side::Added,
+                    destination_coldkey,
+                    destination_hotkey,
+                    *destination_netuid,
+                    FlowKind::TransferredIn,
+                    Some(ss58(origin_coldkey)),
+                );
+            }
             Event::StakeSwapped {
                 coldkey,
                 hotkey,
@@ -171,6 +219,28 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                     FlowKind::SwappedIn,
                     None,
                 );
+            }
+            // The fee was sold from the call's own position before dispatch, with a
+            // `StakeRemoved` of the fee in the same extrinsic (subtensor v3.4.9-424
+            // pallets/transaction-fee/src/lib.rs `withdraw_in_alpha` ->
+            // `unstake_from_subnet`); this post-dispatch event names only the coldkey.
+            // That removal becomes the fee flow, with its hotkey; the event adds none.
+            Event::TransactionFeePaidWithAlpha {
+                who,
+                netuid: n,
+                alpha_fee,
+            } => {
+                if let Some(p) = pend.iter_mut().find(|p| {
+                    p.claimed.is_none()
+                        && p.side == Side::Removed
+                        && p.extrinsic == x
+                        && p.coldkey == *who
+                        && p.netuid == *n
+                        && p.alpha == *alpha_fee
+                }) {
+                    p.claimed = Some((FlowKind::AlphaFee, None));
+                    fee_paid_by_removal.insert(i);
+                }
             }
             _ => {}
         }
@@ -228,11 +298,13 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 *incentive,
                 Some(ss58(hotkey)),
             )),
+            // A fee with no removal of its own (a runtime that charged it otherwise) names
+            // no hotkey: the policy charges it to the coldkey's unexplained decreases.
             Event::TransactionFeePaidWithAlpha {
                 who,
                 netuid: n,
                 alpha_fee,
-            } => Some(flow(
+            } if !fee_paid_by_removal.contains(&i) => Some(flow(
                 FlowKind::AlphaFee,
                 String::new(),
                 ss58(who),
@@ -266,9 +338,10 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
                 *amount,
                 None,
             )),
-            // The event names no subnet or amount: recorded on the tracked subnet as a
-            // residue source.
-            Event::RootClaimed { coldkey } => Some(flow(
+            // Up to spec 440 a Keep claim credits subnet alpha, and the event names no
+            // subnet, hotkey or amount: the processor reads the claiming coldkey's
+            // positions to measure it. From 441 claims pay TAO on root: no subnet flow.
+            Event::RootClaimed { coldkey, .. } if profile.root_claim_credits_alpha => Some(flow(
                 FlowKind::RootClaimed,
                 String::new(),
                 ss58(coldkey),
@@ -279,8 +352,19 @@ pub fn classify(block: u64, netuid: u16, records: &[Record]) -> Classified {
             Event::IncentiveAlphaEmittedToMiners {
                 netuid: n,
                 emissions,
-            } if *n == netuid => {
-                out.epoch.run = Some((r.index, emissions.clone()));
+            } if subnet_of_mechanism(*n) == netuid => {
+                // One event per mechanism: incentive is summed per uid.
+                let (_, sum) = out.epoch.run.get_or_insert((r.index, vec![]));
+                if sum.len() < emissions.len() {
+                    sum.resize(emissions.len(), 0);
+                }
+                for (s, e) in sum.iter_mut().zip(emissions) {
+                    *s = s.saturating_add(*e);
+                }
+                None
+            }
+            Event::SubnetOwnerChanged { netuid: n } if *n == netuid => {
+                out.owner_changed = true;
                 None
             }
             Event::EpochSkipped { netuid: n, .. } if *n == netuid => {

@@ -6,6 +6,7 @@
 //! when it polls instead of subscribing.
 
 pub mod classify;
+mod emission;
 pub mod monitor;
 pub mod polling;
 pub mod processor;

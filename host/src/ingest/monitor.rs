@@ -551,15 +551,36 @@ impl Monitor {
         events: &[u8],
         batch: bool,
     ) -> Result<(), IngestError> {
-        if self.meta.is_none() || self.refresh_meta {
-            self.meta = Some(Arc::new(client.metadata(number, &hash).await?));
-            self.refresh_meta = false;
-        }
-        let meta = self.meta.clone().expect("metadata was just set");
         let parent = match self.last {
             Some((n, h)) if n + 1 == number => Some(h),
             _ => None,
         };
+        if self.meta.is_none() || self.refresh_meta {
+            // Block b was executed by the runtime in the state at b-1: the block that
+            // carries an upgrade (`System.CodeUpdated`) still ran the old one, and its
+            // events are encoded with the old metadata, though the node already answers
+            // the new version at b. So metadata is read at the parent.
+            let at = match parent {
+                Some(h) => (number - 1, h),
+                None if number > 0 => match client
+                    .block_hashes(number - 1, number - 1)
+                    .await?
+                    .pop()
+                    .flatten()
+                {
+                    Some(h) => (number - 1, h),
+                    None => (number, hash),
+                },
+                None => (number, hash),
+            };
+            let m = client.metadata(at.0, &at.1).await?;
+            if self.meta.as_ref().map(|o| o.profile.spec) != Some(m.profile.spec) {
+                tracing::info!(block = number, "{}", m.profile.describe());
+            }
+            self.meta = Some(Arc::new(m));
+            self.refresh_meta = false;
+        }
+        let meta = self.meta.clone().expect("metadata was just set");
         if let Some(r) = &self.ctx.registry
             && let Err(e) = r.sync(&self.store)
         {

@@ -18,9 +18,15 @@ pub enum Follow {
 }
 
 /// Blocks from `now` until the subnet's next epoch is due, from the last epoch seen
-/// (`last.block + tempo`, the dynamic-tempo rule); None without one.
+/// (`last.block + tempo`, the dynamic-tempo rule); None without one. After a skipped
+/// epoch the next may come in the very next block: newer runtimes retry a skipped epoch
+/// at once (RaoFoundation/subtensor `pallets/subtensor/src/coinbase/run_coinbase.rs`,
+/// safety net capped at tempo + 1; `chain::runtime` spec 459), so it is due now.
 pub fn blocks_to_next_epoch(last: Option<&EpochRow>, now: u64) -> Option<u64> {
     let last = last?;
+    if last.status == "skipped" {
+        return Some(0);
+    }
     let tempo = last.tempo.filter(|t| *t > 0)?;
     Some((last.block + tempo).saturating_sub(now))
 }
@@ -74,6 +80,17 @@ mod tests {
         assert!(
             waits.windows(2).all(|w| w[0] >= w[1]),
             "never longer closer to the epoch"
+        );
+    }
+
+    #[test]
+    fn a_skipped_epoch_polls_every_block() {
+        let (bt, max) = (Duration::from_secs(12), Duration::from_secs(300));
+        let mut e = epoch(1000, 360);
+        e.status = "skipped".into();
+        assert_eq!(
+            poll_interval(blocks_to_next_epoch(Some(&e), 1001), bt, max),
+            bt
         );
     }
 

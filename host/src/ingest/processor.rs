@@ -12,8 +12,10 @@ use arc_swap::ArcSwap;
 
 use super::IngestError;
 use super::classify::{Classified, classify};
+use super::emission::{self, EpochNeurons};
 use super::shadow::{self, ShadowChain};
 use crate::chain::positions::{self, At, EpochState};
+use crate::chain::runtime::BASKET_ESCROW;
 use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
 use crate::policy::{
     AttributionInput, Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy,
@@ -151,6 +153,58 @@ async fn read_positions(
     Ok(out)
 }
 
+/// Only flows of tracked holders enter attribution (and those that name no coldkey, such
+/// as dividends): the positions of any other coldkey were never read, so its flows would
+/// stand against a before and after of 0.
+fn of_tracked(flows: &[Flow], tracked: &BTreeMap<String, Account>) -> Vec<Flow> {
+    flows
+        .iter()
+        .filter(|f| f.coldkey.is_empty() || tracked.contains_key(&f.coldkey))
+        .cloned()
+        .collect()
+}
+
+/// A span of one block (b-1 -> b) attributed for some coldkeys.
+struct Window {
+    pre: At,
+    now: At,
+    netuid: u16,
+}
+
+impl Window {
+    /// Reads the coldkeys' positions at both ends (recorded as snapshots) and builds the
+    /// attribution input from the block's flows of tracked holders.
+    async fn input(
+        &self,
+        c: &ChainClient,
+        meta: &ChainMeta,
+        coldkeys: &BTreeSet<Account>,
+        flows: &[Flow],
+        tracked: &BTreeMap<String, Account>,
+        rec: &mut BlockRecord,
+    ) -> Result<AttributionInput, IngestError> {
+        let (pre, now, netuid) = (self.pre, self.now, self.netuid);
+        let mut both = read_positions(c, meta, netuid, coldkeys, &[pre, now]).await?;
+        let after = both.pop().unwrap_or_default();
+        let before = both.pop().unwrap_or_default();
+        for (phase, at, m) in [
+            (SnapshotPhase::Pre, pre.number, &before),
+            (SnapshotPhase::Post, now.number, &after),
+        ] {
+            rec.snapshots
+                .extend(snapshots(now.number, phase, at, netuid, m));
+        }
+        Ok(AttributionInput {
+            netuid,
+            before_block: pre.number,
+            after_block: now.number,
+            before: position_list(netuid, &before),
+            after: position_list(netuid, &after),
+            flows: of_tracked(flows, tracked),
+        })
+    }
+}
+
 /// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
 /// tracker after it. `fallback` replaces the policy in service for this block (after it
 /// failed on it).
@@ -171,9 +225,10 @@ pub async fn process(
     let Classified {
         mut flows,
         epoch,
-        registrations,
+        mut registrations,
         code_updated,
-    } = classify(number, netuid, &decoded.records);
+        owner_changed,
+    } = classify(number, netuid, &meta.profile, &decoded.records);
     let mut t = tracker.clone();
     // A policy scheduled for the next epoch boundary serves from this epoch block on (the
     // monitor swaps it in once the block is written).
@@ -222,6 +277,20 @@ pub async fn process(
             })
     };
     let now = At { number, hash };
+    // A subnet owner change registers the new owner's hotkey in this block's
+    // initialization without a `NeuronRegistered`: `Keys` at b tells which uids changed.
+    let mut silent: BTreeMap<u16, Account> = BTreeMap::new();
+    if owner_changed && t.started {
+        let (at_b, _) = positions::neurons(c, meta, netuid, now).await?;
+        let evented: BTreeSet<u16> = registrations.iter().map(|(u, _)| *u).collect();
+        for (uid, h) in at_b {
+            if t.neurons.get(&uid) != Some(&h) && !evented.contains(&uid) {
+                tracing::info!(block = number, netuid, uid, hotkey = %ss58(&h), "subnet owner change: uid has a new hotkey with no NeuronRegistered");
+                silent.insert(uid, h);
+            }
+        }
+        registrations.extend(silent.iter().map(|(u, h)| (*u, *h)));
+    }
     let mut seeds: Vec<Flow> = vec![];
     let mut new_coldkeys: BTreeSet<Account> = BTreeSet::new();
 
@@ -277,7 +346,8 @@ pub async fn process(
             }
         }
     }
-    new_coldkeys.retain(|ck| !t.tracked.contains_key(&ss58(ck)));
+    // The root basket's escrow holds positions with no stake events: never a holder.
+    new_coldkeys.retain(|ck| !t.tracked.contains_key(&ss58(ck)) && *ck != BASKET_ESCROW);
     if !new_coldkeys.is_empty() {
         let at = prev("seeding new coldkeys")?;
         let pos = read_positions(c, meta, netuid, &new_coldkeys, &[at])
@@ -343,79 +413,29 @@ pub async fn process(
         t.last_epoch_index = st.epoch_index;
         t.pending_deferral = None;
         if let Some((event_index, emissions)) = &epoch.run {
-            // Incentive by uid -> hotkey at b-1 -> owner coldkey.
-            let hks: BTreeSet<Account> = neurons_pre.values().copied().collect();
-            let (owners_pre, divs) = futures::try_join!(
-                positions::owners(c, meta, &hks, pre),
-                positions::dividends(c, meta, netuid, &hks, now)
-            )?;
-            let mut extra = vec![];
-            for (uid, alpha) in emissions.iter().enumerate() {
-                if *alpha == 0 {
-                    continue;
-                }
-                let Some(h) = neurons_pre.get(&(uid as u16)) else {
-                    return Err(IngestError::Epoch(format!(
-                        "block #{number}: incentive for uid {uid} of subnet {netuid}, which has no hotkey at #{}",
-                        pre.number
-                    )));
-                };
-                extra.push(Flow {
-                    block: number,
-                    extrinsic: None,
-                    event_index: *event_index,
-                    kind: FlowKind::Incentive,
-                    hotkey: ss58(h),
-                    coldkey: owners_pre.get(h).map(ss58).unwrap_or_default(),
-                    netuid,
-                    alpha: *alpha,
-                    counterparty: None,
-                });
-            }
-            for (h, d) in &divs {
-                extra.push(Flow {
-                    block: number,
-                    extrinsic: None,
-                    event_index: *event_index,
-                    kind: FlowKind::Dividend,
-                    hotkey: ss58(h),
-                    coldkey: String::new(),
-                    netuid,
-                    alpha: *d,
-                    counterparty: None,
-                });
-            }
+            let extra = emission::epoch_flows(
+                c,
+                meta,
+                netuid,
+                pre,
+                now,
+                *event_index,
+                emissions,
+                EpochNeurons {
+                    pre: &neurons_pre,
+                    silent: &silent,
+                },
+            )
+            .await?;
             // Keep block order: the epoch's flows come at its event's place.
             flows.extend(extra);
             flows.sort_by_key(|f| f.event_index);
             let coldkeys: BTreeSet<Account> = t.tracked.values().copied().collect();
-            let mut both = read_positions(c, meta, netuid, &coldkeys, &[pre, now]).await?;
-            let after = both.pop().unwrap_or_default();
-            let before = both.pop().unwrap_or_default();
-            rec.snapshots.extend(snapshots(
-                number,
-                SnapshotPhase::Pre,
-                pre.number,
-                netuid,
-                &before,
-            ));
-            rec.snapshots.extend(snapshots(
-                number,
-                SnapshotPhase::Post,
-                number,
-                netuid,
-                &after,
-            ));
-            let input = AttributionInput {
-                netuid,
-                before_block: pre.number,
-                after_block: number,
-                before: position_list(netuid, &before),
-                after: position_list(netuid, &after),
-                flows: flows.clone(),
-            };
-            let out = policy.attribute(&ctx.params, &input)?;
-            attributed = Some(out);
+            let window = Window { pre, now, netuid };
+            let input = window
+                .input(c, meta, &coldkeys, &flows, &t.tracked, &mut rec)
+                .await?;
+            attributed = Some(policy.attribute(&ctx.params, &input)?);
             if let (Some(c), Some(chain)) = (&candidate, t.shadow.as_mut()) {
                 shadow_attributed = chain.attribute(c, &ctx.params, &input);
             }
@@ -431,6 +451,29 @@ pub async fn process(
             deferred_to: Some(to),
         });
         t.pending_deferral = Some(to);
+    }
+    // Between epochs, a Keep root claim (spec < 441) credits subnet alpha to the claiming
+    // coldkey's positions with no amount in its event: attribute that block for them.
+    if attributed.is_none() {
+        let claimers: BTreeSet<Account> = flows
+            .iter()
+            .filter(|f| f.kind == FlowKind::RootClaimed)
+            .filter_map(|f| t.tracked.get(&f.coldkey).copied())
+            .collect();
+        if !claimers.is_empty() {
+            let window = Window {
+                pre: prev("reading a root claim's pre-state")?,
+                now,
+                netuid,
+            };
+            let input = window
+                .input(c, meta, &claimers, &flows, &t.tracked, &mut rec)
+                .await?;
+            attributed = Some(policy.attribute(&ctx.params, &input)?);
+            if let (Some(c), Some(chain)) = (&candidate, t.shadow.as_mut()) {
+                shadow_attributed = chain.attribute(c, &ctx.params, &input);
+            }
+        }
     }
 
     // The ledger: earnings at epochs, manual flows of tracked holders every block.
@@ -455,9 +498,14 @@ pub async fn process(
     };
     let earnings = earned(&attributed);
     let shadow_earnings = earned(&shadow_attributed);
-    let is_epoch = attributed.is_some();
+    let is_epoch = epoch.run.is_some();
     let neurons_changed = !rec.registrations.is_empty();
-    if is_epoch || !manual.is_empty() || !seeds.is_empty() || neurons_changed {
+    if is_epoch
+        || !manual.is_empty()
+        || !seeds.is_empty()
+        || neurons_changed
+        || !earnings.is_empty()
+    {
         let mut step_flows = seeds;
         step_flows.extend(manual);
         let holders: BTreeSet<String> = step_flows

@@ -4,16 +4,22 @@
 use super::classify::classify;
 use super::processor::{check_epoch, legacy_epoch};
 use crate::chain::positions::EpochState;
-use crate::chain::{Event, Phase, Record, ss58};
+use crate::chain::{Event, Phase, Profile, Record, ss58};
 use crate::policy::FlowKind;
 
 mod devnet;
+mod edges;
+mod runtimes;
 
-fn a(n: u8) -> [u8; 32] {
+fn p424() -> Profile {
+    Profile::of(424)
+}
+
+pub(super) fn a(n: u8) -> [u8; 32] {
     [n; 32]
 }
 
-fn rec(index: u32, x: u32, event: Event) -> Record {
+pub(super) fn rec(index: u32, x: u32, event: Event) -> Record {
     Record {
         index,
         phase: Phase::ApplyExtrinsic(x),
@@ -21,7 +27,7 @@ fn rec(index: u32, x: u32, event: Event) -> Record {
     }
 }
 
-fn added(ck: u8, hk: u8, alpha: u64, netuid: u16) -> Event {
+pub(super) fn added(ck: u8, hk: u8, alpha: u64, netuid: u16) -> Event {
     Event::StakeAdded {
         coldkey: a(ck),
         hotkey: a(hk),
@@ -31,7 +37,7 @@ fn added(ck: u8, hk: u8, alpha: u64, netuid: u16) -> Event {
     }
 }
 
-fn removed(ck: u8, hk: u8, alpha: u64, netuid: u16) -> Event {
+pub(super) fn removed(ck: u8, hk: u8, alpha: u64, netuid: u16) -> Event {
     Event::StakeRemoved {
         coldkey: a(ck),
         hotkey: a(hk),
@@ -118,10 +124,17 @@ fn adds_and_removes_are_classified_by_their_extrinsic() {
                 netuid: 1,
             },
         ),
-        rec(15, 8, Event::RootClaimed { coldkey: a(3) }),
+        rec(
+            15,
+            8,
+            Event::RootClaimed {
+                coldkey: a(3),
+                tao: None,
+            },
+        ),
         rec(16, 9, added(1, 10, 999, 3)),
     ];
-    let c = classify(42, 1, &records);
+    let c = classify(42, 1, &p424(), &records);
     let got: Vec<(FlowKind, u64, String, String, Option<String>)> = c
         .flows
         .iter()
@@ -156,7 +169,7 @@ fn adds_and_removes_are_classified_by_their_extrinsic() {
     assert!(c.flows.iter().all(|f| f.alpha != 999 && f.block == 42));
     assert_eq!((c.flows[1].extrinsic, c.flows[1].event_index), (Some(2), 2));
     // On subnet 2 only the swap's addition shows, as swapped-in.
-    let c2 = classify(42, 2, &records);
+    let c2 = classify(42, 2, &p424(), &records);
     assert_eq!(
         c2.flows
             .iter()
@@ -185,7 +198,7 @@ fn a_plain_add_in_the_same_extrinsic_as_a_move_stays_added() {
             },
         ),
     ];
-    let kinds: Vec<FlowKind> = classify(1, 1, &records)
+    let kinds: Vec<FlowKind> = classify(1, 1, &p424(), &records)
         .flows
         .iter()
         .map(|f| f.kind)
@@ -248,7 +261,7 @@ fn epoch_events_and_registrations_of_the_tracked_subnet() {
             },
         ),
     ];
-    let c = classify(19, 1, &records);
+    let c = classify(19, 1, &p424(), &records);
     assert_eq!(c.epoch.run, Some((1, vec![0, 5, 7])));
     assert!(!c.epoch.skipped && c.epoch.deferred_to.is_none());
     assert_eq!(c.registrations, vec![(2, a(30))]);
@@ -269,12 +282,13 @@ fn epoch_events_and_registrations_of_the_tracked_subnet() {
             None
         )
     );
-    let c2 = classify(19, 2, &records);
+    let c2 = classify(19, 2, &p424(), &records);
     assert_eq!(c2.epoch.deferred_to, Some(20));
     assert!(c2.epoch.run.is_none());
     let skipped = classify(
         29,
         1,
+        &p424(),
         &[init(
             0,
             Event::EpochSkipped {

@@ -184,3 +184,37 @@ fn duplicate_positions_and_reversed_blocks_are_refused() {
     let e = attribute(&Params::default(), &input).unwrap_err();
     assert!(e.message.contains("appears twice"), "{}", e.message);
 }
+
+#[test]
+fn a_root_claim_explains_its_coldkeys_gain_and_adds_no_position() {
+    // `RootClaimed` names only the coldkey: every position of it may have grown.
+    let claim = flow(100, Some(2), FlowKind::RootClaimed, "", "c", 0);
+    let out = run(
+        vec![pos("v1", "c", 100), pos("v2", "c", 50), pos("v1", "o", 10)],
+        vec![pos("v1", "c", 130), pos("v2", "c", 55), pos("v1", "o", 12)],
+        vec![claim],
+    );
+    assert_eq!(out.len(), 3, "no (\"\", coldkey) row: {out:?}");
+    assert_eq!(
+        (find(&out, "v1", "c").earned, find(&out, "v1", "c").residue),
+        (30, 0)
+    );
+    assert_eq!(find(&out, "v2", "c").earned, 5);
+    // Another coldkey's gain on the same hotkey stays unexplained.
+    assert_eq!(
+        (find(&out, "v1", "o").earned, find(&out, "v1", "o").residue),
+        (0, 2)
+    );
+    // A claim naming a hotkey explains only that position.
+    let claim = flow(100, Some(2), FlowKind::RootClaimed, "v2", "c", 0);
+    let out = run(
+        vec![pos("v1", "c", 100), pos("v2", "c", 50)],
+        vec![pos("v1", "c", 130), pos("v2", "c", 55)],
+        vec![claim],
+    );
+    assert_eq!(
+        (find(&out, "v1", "c").earned, find(&out, "v1", "c").residue),
+        (0, 30)
+    );
+    assert_eq!(find(&out, "v2", "c").earned, 5);
+}

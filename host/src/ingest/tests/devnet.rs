@@ -33,7 +33,7 @@ pub(crate) async fn devnet(scenario: &str) -> DevnetHandle {
     start(cfg).await.unwrap()
 }
 
-fn tmp_db(name: &str) -> std::path::PathBuf {
+pub(super) fn tmp_db(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(
         "vesting-ingest-{name}-{}-{}",
         std::process::id(),
@@ -54,7 +54,7 @@ fn hex_to_ss58(s: &str) -> String {
     ss58(&b)
 }
 
-async fn ingest(
+pub(super) async fn ingest(
     url: &str,
     netuid: u16,
     until: u64,
@@ -71,7 +71,7 @@ async fn ingest(
 }
 
 /// (block, hotkey, coldkey) -> kind -> summed amount, from `devnet_groundTruth` over RPC.
-async fn ground_truth(
+pub(super) async fn ground_truth(
     url: &str,
     netuid: u16,
     to: u64,
@@ -100,10 +100,11 @@ async fn ground_truth(
     out
 }
 
-fn check_against_truth(
+pub(super) fn check_against_truth(
     store: &Store,
     netuid: u16,
     truth: &BTreeMap<(u64, String, String), BTreeMap<String, i64>>,
+    until: u64,
 ) -> usize {
     let tracked = store.tracked_coldkeys().unwrap();
     let runs: Vec<u64> = store
@@ -115,72 +116,72 @@ fn check_against_truth(
         .collect();
     assert!(!runs.is_empty());
     let mut checked = 0;
-    for b in &runs {
-        let changes = store.changes_at(*b).unwrap();
+    // Every block the host attributed: epochs, and root claims between them.
+    for b in 1..=until {
+        let changes = store.changes_at(b).unwrap();
         let by_pos: BTreeMap<(String, String), _> = changes
             .iter()
             .map(|c| ((c.hotkey.clone(), c.coldkey.clone()), c))
             .collect();
-        // Every tracked position the truth says earned at this epoch has an attribution.
+        // Every tracked position the truth says earned here (emission at an epoch, or a
+        // root claim's credit) has an attribution with exactly that.
         for ((tb, hk, ck), kinds) in
-            truth.range((*b, String::new(), String::new())..(*b + 1, String::new(), String::new()))
+            truth.range((b, String::new(), String::new())..(b + 1, String::new(), String::new()))
         {
-            assert_eq!(*tb, *b);
+            assert_eq!(*tb, b);
             if !tracked.contains(ck) {
                 continue;
             }
-            let emission = kinds.get("emission").copied().unwrap_or(0);
+            let earned = kinds.get("emission").copied().unwrap_or(0)
+                + kinds.get("root_claim").copied().unwrap_or(0);
             let c = by_pos.get(&(hk.clone(), ck.clone()));
-            if emission != 0 {
+            if earned != 0 {
                 let c = c.unwrap_or_else(|| {
-                    panic!("epoch {b}: no attribution for ({hk}, {ck}) which earned {emission}")
+                    panic!("block {b}: no attribution for ({hk}, {ck}) which earned {earned}: {kinds:?}")
                 });
                 assert_eq!(
-                    c.earned as i64, emission,
-                    "epoch {b}: earned of ({hk}, {ck})"
+                    c.earned as i64, earned,
+                    "block {b}: earned of ({hk}, {ck}) vs {kinds:?}"
                 );
                 checked += 1;
             }
             if let Some(c) = c {
-                // The change is what the truth says, and the residue is what its residue
-                // sources (root claims, rounding outside emission) explain.
+                // The change is what the truth says, and the residue is only the pool
+                // rounding outside emission, which no event explains.
                 let total: i64 = kinds.values().sum();
                 assert_eq!(
                     c.after as i64 - c.before as i64,
                     total,
-                    "epoch {b}: change of ({hk}, {ck})"
+                    "block {b}: change of ({hk}, {ck})"
                 );
-                let sources = kinds.get("root_claim").copied().unwrap_or(0)
-                    + kinds.get("rounding").copied().unwrap_or(0);
+                let rounding = kinds.get("rounding").copied().unwrap_or(0);
                 assert_eq!(
-                    c.residue, sources,
-                    "epoch {b}: residue of ({hk}, {ck}) vs {kinds:?}"
+                    c.residue, rounding,
+                    "block {b}: residue of ({hk}, {ck}) vs {kinds:?}"
                 );
             }
         }
         for c in &changes {
+            let k = truth
+                .get(&(b, c.hotkey.clone(), c.coldkey.clone()))
+                .cloned()
+                .unwrap_or_default();
             if c.earned > 0 {
-                let e = truth
-                    .get(&(*b, c.hotkey.clone(), c.coldkey.clone()))
-                    .and_then(|k| k.get("emission"))
-                    .copied();
+                let e = k.get("emission").copied().unwrap_or(0)
+                    + k.get("root_claim").copied().unwrap_or(0);
                 assert_eq!(
-                    e,
-                    Some(c.earned as i64),
-                    "epoch {b}: ({}, {}) earned without emission",
-                    c.hotkey,
-                    c.coldkey
+                    e, c.earned as i64,
+                    "block {b}: ({}, {}) earned {} without emission: {k:?}",
+                    c.hotkey, c.coldkey, c.earned
                 );
             }
             if c.residue != 0 {
-                let k = truth
-                    .get(&(*b, c.hotkey.clone(), c.coldkey.clone()))
-                    .cloned()
-                    .unwrap_or_default();
                 assert!(
-                    k.contains_key("root_claim") || k.contains_key("rounding"),
-                    "epoch {b}: residue {} unexplained: {k:?}",
-                    c.residue
+                    k.contains_key("rounding"),
+                    "block {b}: residue {} of ({}, {}) unexplained: {k:?}",
+                    c.residue,
+                    c.hotkey,
+                    c.coldkey
                 );
             }
         }
@@ -199,7 +200,7 @@ async fn attribution_scenario_matches_ground_truth_to_the_rao() {
         let m = ingest(&url, netuid, until, &db, &["bob", "erin"]).await;
         let store = m.store();
         let truth = ground_truth(&url, netuid, until).await;
-        let checked = check_against_truth(store, netuid, &truth);
+        let checked = check_against_truth(store, netuid, &truth, until);
         assert!(
             checked >= 5,
             "netuid {netuid}: only {checked} earned positions checked"
