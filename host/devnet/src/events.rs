@@ -178,6 +178,36 @@ fn event_parts(e: &ChainEvent) -> (&'static str, &'static str, Vec<Value>) {
             "EpochSkipped",
             vec![u(*netuid), n(*block)],
         ),
+        SubnetOwnerChanged {
+            netuid,
+            old_coldkey,
+            new_coldkey,
+        } => (
+            "SubtensorModule",
+            "SubnetOwnerChanged",
+            vec![u(*netuid), account(old_coldkey), account(new_coldkey)],
+        ),
+        StakeAndHotkeyTransferred {
+            origin_coldkey,
+            destination_coldkey,
+            origin_hotkey,
+            destination_hotkey,
+            origin_netuid,
+            destination_netuid,
+            amount,
+        } => (
+            "SubtensorModule",
+            "StakeAndHotkeyTransferred",
+            vec![
+                account(origin_coldkey),
+                account(destination_coldkey),
+                account(origin_hotkey),
+                account(destination_hotkey),
+                u(*origin_netuid),
+                u(*destination_netuid),
+                n(*amount),
+            ],
+        ),
         RootClaimed { coldkey, tao } => (
             "SubtensorModule",
             "RootClaimed",

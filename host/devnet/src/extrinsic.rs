@@ -126,7 +126,47 @@ pub fn action_call(md: &ChainMetadata, a: &Action) -> Result<Value> {
             "set_coldkey_auto_stake_hotkey",
             vec![u(*netuid), account(hotkey)],
         ),
-        Action::SetScores { .. } | Action::SkipEpochs { .. } => {
+        Action::TransferStakeAndHotkey {
+            dest_coldkey,
+            origin_hotkey,
+            dest_hotkey,
+            origin_netuid,
+            dest_netuid,
+            alpha,
+            ..
+        } => (
+            "transfer_stake_and_hotkey",
+            vec![
+                account(dest_coldkey),
+                account(origin_hotkey),
+                account(dest_hotkey),
+                u(*origin_netuid),
+                u(*dest_netuid),
+                num(*alpha),
+            ],
+        ),
+        Action::MoveStakeLimit {
+            origin_hotkey,
+            dest_hotkey,
+            origin_netuid,
+            dest_netuid,
+            alpha,
+            limit_price,
+            allow_partial,
+            ..
+        } => (
+            "move_stake_limit",
+            vec![
+                account(origin_hotkey),
+                account(dest_hotkey),
+                u(*origin_netuid),
+                u(*dest_netuid),
+                num(*alpha),
+                num(*limit_price),
+                Value::bool(*allow_partial),
+            ],
+        ),
+        Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
             return Err(DevnetError::Encode(
                 "devnet knobs are not extrinsics".into(),
             ));

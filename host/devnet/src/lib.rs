@@ -21,12 +21,15 @@ pub mod runtime_api;
 pub mod runtime_storage;
 pub mod scenario;
 mod scenario_mech;
+mod scenario_runtime;
 #[cfg(test)]
 mod scenario_tests;
 #[cfg(test)]
 mod served_tests;
 mod server;
 mod spec459;
+#[cfg(test)]
+mod spec459_tests;
 pub mod storage;
 
 pub use chain::{Chain, Pruning};

@@ -274,6 +274,23 @@ pub fn validate_schedule(genesis: Option<RuntimeName>, upgrades: &[UpgradeSpec])
     Ok(())
 }
 
+/// The spec of the runtime that executes block `block` of a scenario's schedule: the
+/// genesis runtime (default 424) until the first upgrade block, which the old runtime
+/// still executes; the new one runs from the block after it.
+pub fn spec_running(genesis: Option<RuntimeName>, upgrades: &[UpgradeSpec], block: u64) -> u32 {
+    upgrades
+        .iter()
+        .filter(|u| u.block < block)
+        .map(|u| u.runtime.0)
+        .next_back()
+        .unwrap_or(genesis.map(|g| g.0).unwrap_or(DEFAULT_SPEC))
+}
+
+/// The rules of a known spec.
+pub fn rules_of(spec: u32) -> Option<Rules> {
+    KNOWN.iter().find(|k| k.spec == spec).map(|k| k.rules)
+}
+
 /// The first block the dynamic-tempo epoch rule applies to, for a chain starting on
 /// `genesis` with `upgrades` (block carrying `set_code`, runtime): 0 when the genesis
 /// runtime already has it, else the block after the first upgrade to a runtime that has

@@ -297,6 +297,7 @@ impl Scenario {
 
     fn validate(&self) -> Result<()> {
         crate::runtime::validate_schedule(self.runtime, &self.upgrades)?;
+        crate::scenario_runtime::validate_actions(self)?;
         let mut nets = BTreeSet::new();
         for (i, s) in self.subnets.iter().enumerate() {
             let f = |x: &str| format!("subnets[{i}].{x}");
@@ -471,6 +472,8 @@ impl Scenario {
                 dividends: Default::default(),
                 registered_at: Default::default(),
                 skip_next_epochs: 0,
+                emission: Default::default(),
+                pending_owner_change: None,
                 alpha_dividends: imbl::OrdMap::new(),
             })?;
         }

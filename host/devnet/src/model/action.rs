@@ -124,6 +124,53 @@ pub enum Action {
         #[serde(with = "account")]
         hotkey: AccountId,
     },
+    /// `transfer_stake_and_hotkey(destination_coldkey, origin_hotkey, destination_hotkey,
+    /// origin_netuid, destination_netuid, alpha_amount)` (spec 459, call 143): a transfer
+    /// to another coldkey that lands on another hotkey.
+    TransferStakeAndHotkey {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        dest_coldkey: AccountId,
+        #[serde(with = "account")]
+        origin_hotkey: AccountId,
+        #[serde(with = "account")]
+        dest_hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        alpha: u64,
+    },
+    /// `move_stake_limit(origin_hotkey, destination_hotkey, origin_netuid,
+    /// destination_netuid, alpha_amount, limit_price, allow_partial)` (spec 459, call
+    /// 149): `move_stake` refused when, across subnets, the destination alpha per origin
+    /// alpha (x 1e9) is below `limit_price`; `alpha = 18446744073709551615` (u64::MAX)
+    /// moves the whole origin position.
+    MoveStakeLimit {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        origin_hotkey: AccountId,
+        #[serde(with = "account")]
+        dest_hotkey: AccountId,
+        origin_netuid: NetUid,
+        dest_netuid: NetUid,
+        alpha: u64,
+        #[serde(default)]
+        limit_price: u64,
+        #[serde(default)]
+        allow_partial: bool,
+    },
+    /// Devnet knob (spec 459): `hotkey` (owned by `coldkey`) becomes the subnet's
+    /// lock-conviction leader; at the subnet's next epoch drain, before the epoch runs,
+    /// ownership moves to it (`SubnetOwnerChanged`, no `NeuronRegistered` if it takes a
+    /// uid). The lock extrinsics that would build the conviction are not simulated.
+    ChangeOwner {
+        netuid: NetUid,
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+    },
     /// Devnet knob: per-uid miner incentive weights (of `mechanism`, default 0) and
     /// validator dividend weights.
     SetScores {
@@ -142,7 +189,10 @@ pub enum Action {
 impl Action {
     /// Whether this is a devnet knob rather than an extrinsic (no extrinsic in the block).
     pub fn is_knob(&self) -> bool {
-        matches!(self, Action::SetScores { .. } | Action::SkipEpochs { .. })
+        matches!(
+            self,
+            Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. }
+        )
     }
 
     /// Whether the runtime applies this in block initialization (an auto root claim)
@@ -165,7 +215,11 @@ impl Action {
             Action::RootClaim { .. } => "claim_root",
             Action::Register { .. } => "burned_register",
             Action::SetAutoStake { .. } => "set_coldkey_auto_stake_hotkey",
-            Action::SetScores { .. } | Action::SkipEpochs { .. } => return None,
+            Action::TransferStakeAndHotkey { .. } => "transfer_stake_and_hotkey",
+            Action::MoveStakeLimit { .. } => "move_stake_limit",
+            Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
+                return None;
+            }
         })
     }
 
@@ -182,7 +236,9 @@ impl Action {
             | Action::BurnAlpha { coldkey, .. }
             | Action::RootClaim { coldkey, .. }
             | Action::Register { coldkey, .. }
-            | Action::SetAutoStake { coldkey, .. } => Some(*coldkey),
+            | Action::SetAutoStake { coldkey, .. }
+            | Action::TransferStakeAndHotkey { coldkey, .. }
+            | Action::MoveStakeLimit { coldkey, .. } => Some(*coldkey),
             _ => None,
         }
     }

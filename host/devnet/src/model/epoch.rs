@@ -117,6 +117,7 @@ impl ChainState {
             let Some(s) = self.subnets.get_mut(&netuid) else {
                 continue;
             };
+            let mut drained = false;
             if s.skip_next_epochs > 0 {
                 s.skip_next_epochs -= 1;
                 ex.emit(ChainEvent::EpochSkipped { netuid, block });
@@ -128,11 +129,17 @@ impl ChainState {
                 s.pending_owner_cut = 0;
                 to_distribute.push((netuid, pots));
                 ran += 1;
+                drained = true;
             }
             s.last_epoch_block = block;
             s.pending_epoch_at = 0;
             s.epoch_index += 1;
             ex.epochs.insert(netuid, s.epoch_index);
+            // Spec 459: right after the drain, before any epoch runs
+            // (`drain_pending_subnet_emissions`, `crate::model::neurons`).
+            if drained && self.rules.subnet_owner_change {
+                self.change_owner_at_drain(ex, netuid);
+            }
         }
         for (netuid, (server, validator, owner_cut)) in to_distribute {
             self.distribute(ex, netuid, server, validator, owner_cut);
@@ -186,6 +193,8 @@ impl ChainState {
         // Miner incentive, per mechanism: the server pot split by `split_emissions`, then
         // by the mechanism's incentive weights; one event per mechanism, by uid.
         let n = s.keys.len();
+        // `Emission` by uid (`epoch/run_epoch.rs` persists server + validator emission).
+        let mut emission: imbl::OrdMap<u16, u64> = s.keys.keys().map(|u| (*u, 0u64)).collect();
         let mut incentives: BTreeMap<AccountId, u64> = BTreeMap::new();
         let mut incentive_sum = 0u64;
         for (mechid, pot) in split_emissions(server, s.mechanisms, &s.mechanism_split)
@@ -211,6 +220,7 @@ impl ChainState {
             });
             for (uid, amount) in paid {
                 incentive_sum = incentive_sum.saturating_add(amount);
+                *emission.entry(uid).or_default() += amount;
                 if let Some(h) = s.keys.get(&uid) {
                     *incentives.entry(*h).or_default() += amount;
                 }
@@ -272,6 +282,7 @@ impl ChainState {
             .collect();
         let mut divs: BTreeMap<AccountId, u64> = BTreeMap::new();
         for (uid, d) in split(validator, &vweights) {
+            *emission.entry(uid).or_default() += d;
             if let Some(h) = s.keys.get(&uid) {
                 *divs.entry(*h).or_default() += d;
             }
@@ -302,6 +313,7 @@ impl ChainState {
         }
         if let Some(sm) = self.subnets.get_mut(&netuid) {
             sm.alpha_dividends = recorded;
+            sm.emission = emission;
         }
     }
 }

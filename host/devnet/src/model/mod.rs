@@ -3,7 +3,9 @@
 //! initialization) and actions (extrinsics), recording events and ground truth.
 
 pub mod action;
+mod calls459;
 mod epoch;
+mod neurons;
 pub mod pool;
 mod pool393;
 mod staking;
@@ -358,6 +360,11 @@ impl ChainState {
                 self.subnet_mut(*netuid)?.skip_next_epochs += count;
                 Ok(())
             }
+            Action::ChangeOwner {
+                netuid,
+                coldkey,
+                hotkey,
+            } => self.schedule_owner_change(*netuid, *coldkey, *hotkey),
             _ => Err(DevnetError::Action("not a devnet knob".into())),
         }
     }

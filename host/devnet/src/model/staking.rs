@@ -1,5 +1,6 @@
 //! Staking extrinsics: add/remove/move/transfer/swap stake, unstake_all, alpha fees,
-//! root claims, recycle/burn, registration and auto-stake, with the runtime's events.
+//! root claims, recycle/burn and auto-stake, with the runtime's events (registration:
+//! `neurons`; spec 459 calls: `calls459`).
 
 use super::{AccountId, Action, ChainEvent, ChainState, Exec, NetUid, TruthKind, hex32::show};
 use crate::error::{DevnetError, Result};
@@ -216,11 +217,50 @@ impl ChainState {
                 self.auto_stake.insert((coldkey, netuid), hotkey);
                 Ok(())
             }
-            Action::SetScores { .. } | Action::SkipEpochs { .. } => self.apply_knob(a),
+            Action::TransferStakeAndHotkey {
+                coldkey,
+                dest_coldkey,
+                origin_hotkey,
+                dest_hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+            } => self.transfer_stake_and_hotkey(
+                ex,
+                coldkey,
+                dest_coldkey,
+                origin_hotkey,
+                dest_hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+            ),
+            Action::MoveStakeLimit {
+                coldkey,
+                origin_hotkey,
+                dest_hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+                limit_price,
+                allow_partial: _,
+            } => self.move_stake_limit(
+                ex,
+                coldkey,
+                origin_hotkey,
+                dest_hotkey,
+                origin_netuid,
+                dest_netuid,
+                alpha,
+                limit_price,
+            ),
+            Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
+                self.apply_knob(a)
+            }
         }
     }
 
-    fn require_hotkey(&self, hotkey: &AccountId) -> Result<()> {
+    pub(super) fn require_hotkey(&self, hotkey: &AccountId) -> Result<()> {
         if self.owner.contains_key(hotkey) {
             Ok(())
         } else {
@@ -498,7 +538,7 @@ impl ChainState {
     /// Moves alpha between positions: StakeRemoved from the origin, StakeAdded to the
     /// destination; across subnets the alpha goes through TAO at the fixed prices.
     #[allow(clippy::too_many_arguments)]
-    fn transition(
+    pub(super) fn transition(
         &mut self,
         ex: &mut Exec,
         ocold: AccountId,
@@ -547,81 +587,5 @@ impl ChainState {
             fee: 0,
         });
         Ok(tao)
-    }
-
-    fn register(
-        &mut self,
-        ex: &mut Exec,
-        coldkey: AccountId,
-        hotkey: AccountId,
-        netuid: NetUid,
-        uid: Option<u16>,
-    ) -> Result<()> {
-        let block = self.block;
-        let s = self.subnet(netuid)?;
-        if s.uids.contains_key(&hotkey) {
-            return err(format!(
-                "register: hotkey {} already registered on netuid {netuid}",
-                show(&hotkey)
-            ));
-        }
-        if let Some(c) = self.owner.get(&hotkey)
-            && *c != coldkey
-        {
-            return err(format!(
-                "register: hotkey {} is owned by another coldkey",
-                show(&hotkey)
-            ));
-        }
-        let n = s.keys.len() as u16;
-        let slot = match uid {
-            Some(u) if u < n => u,
-            Some(u) => {
-                return err(format!(
-                    "register: uid {u} is not in use on netuid {netuid} ({n} neurons)"
-                ));
-            }
-            None if n < s.max_uids => n,
-            None => {
-                // Prune the neuron with the lowest incentive, oldest first.
-                s.keys
-                    .keys()
-                    .min_by_key(|u| {
-                        (
-                            s.incentive.get(u).copied().unwrap_or(0),
-                            s.registered_at.get(u).copied().unwrap_or(0),
-                        )
-                    })
-                    .copied()
-                    .ok_or_else(|| {
-                        DevnetError::Action(format!("register: netuid {netuid} has max_uids 0"))
-                    })?
-            }
-        };
-        self.associate(hotkey, coldkey)?;
-        let s = self.subnet_mut(netuid)?;
-        if let Some(old) = s.keys.get(&slot).copied() {
-            s.uids.remove(&old);
-            s.incentive.remove(&slot);
-            s.dividends.remove(&slot);
-            let stale: Vec<(u8, u16)> = s
-                .mechanism_incentive
-                .keys()
-                .filter(|(_, u)| *u == slot)
-                .copied()
-                .collect();
-            for k in stale {
-                s.mechanism_incentive.remove(&k);
-            }
-        }
-        s.keys.insert(slot, hotkey);
-        s.uids.insert(hotkey, slot);
-        s.registered_at.insert(slot, block);
-        ex.emit(ChainEvent::NeuronRegistered {
-            netuid,
-            uid: slot,
-            hotkey,
-        });
-        Ok(())
     }
 }

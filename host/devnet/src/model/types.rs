@@ -61,6 +61,13 @@ pub struct Subnet {
     pub registered_at: OrdMap<u16, u64>,
     /// Upcoming epochs that will find inconsistent input state and be skipped.
     pub skip_next_epochs: u32,
+    /// `Emission` by uid: what the last epoch run gave each uid (incentive summed over
+    /// mechanisms, withheld or not, plus dividends before the take); a replaced uid reads
+    /// 0 (`clear_neuron`). Pruning picks the lowest.
+    pub emission: OrdMap<u16, u64>,
+    /// A subnet owner change waiting for the next epoch drain: (coldkey, hotkey) of the
+    /// lock-conviction leader (spec 459).
+    pub pending_owner_change: Option<(AccountId, AccountId)>,
     /// Dividends per hotkey of the last epoch run after the validator's take
     /// (`AlphaDividendsPerSubnet`), replaced at each run.
     #[serde(skip)]
@@ -162,6 +169,22 @@ pub enum ChainEvent {
     EpochSkipped {
         netuid: NetUid,
         block: u64,
+    },
+    /// Spec 459: ownership moved at the epoch drain.
+    SubnetOwnerChanged {
+        netuid: NetUid,
+        old_coldkey: AccountId,
+        new_coldkey: AccountId,
+    },
+    /// Spec 459 `transfer_stake_and_hotkey`; `amount` is the TAO the transition moved.
+    StakeAndHotkeyTransferred {
+        origin_coldkey: AccountId,
+        destination_coldkey: AccountId,
+        origin_hotkey: AccountId,
+        destination_hotkey: AccountId,
+        origin_netuid: NetUid,
+        destination_netuid: NetUid,
+        amount: u64,
     },
     /// `tao` is what a claim paid on root (spec 441+); 0 before, when the event has no
     /// such field (the encoder drops it: `crate::encode`).
