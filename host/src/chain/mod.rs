@@ -14,6 +14,8 @@ pub mod positions;
 pub mod rpc;
 pub mod runtime;
 pub mod shares;
+#[cfg(test)]
+mod tests;
 
 pub use client::{ChainClient, Header, header_hash, hex0x, parse_hash};
 pub use error::ChainError;

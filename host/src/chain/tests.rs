@@ -1,0 +1,97 @@
+//! The host's decoding against the metadata of every runtime it knows: the real finney
+//! metadata of spec 393 and 424 and the devnet's 459 build (from the 424 registry with
+//! the 459 source's changes), each encoding events the way that runtime does.
+
+use vesting_devnet::events::encode_events;
+use vesting_devnet::model::{ChainEvent, EventRecord, Phase};
+use vesting_devnet::runtime;
+
+use super::events::{self, Event};
+use super::{ChainMeta, Profile};
+
+fn meta(spec: u32) -> (ChainMeta, std::sync::Arc<runtime::RuntimeProfile>) {
+    let p = runtime::profile(spec).unwrap();
+    let bytes = p.md.encoded(15).unwrap();
+    let m = ChainMeta::from_bytes(bytes, spec)
+        .unwrap_or_else(|e| panic!("spec {spec}: the host refuses the metadata: {e}"));
+    (m, p)
+}
+
+fn encoded(p: &runtime::RuntimeProfile, list: &[ChainEvent]) -> Vec<u8> {
+    let records: Vec<EventRecord> = list
+        .iter()
+        .map(|e| EventRecord {
+            phase: Phase::ApplyExtrinsic(1),
+            event: e.clone(),
+        })
+        .collect();
+    encode_events(&p.md, &records, &[]).unwrap()
+}
+
+fn stake(added: bool) -> ChainEvent {
+    let (coldkey, hotkey) = ([1; 32], [2; 32]);
+    if added {
+        ChainEvent::StakeAdded {
+            coldkey,
+            hotkey,
+            tao: 5,
+            alpha: 7,
+            netuid: 3,
+            fee: 0,
+        }
+    } else {
+        ChainEvent::StakeRemoved {
+            coldkey,
+            hotkey,
+            tao: 5,
+            alpha: 7,
+            netuid: 3,
+            fee: 0,
+        }
+    }
+}
+
+#[test]
+fn spec_393_history_decodes_with_its_own_metadata() {
+    let (m, p) = meta(393);
+    assert_eq!(m.profile, Profile::of(393));
+    // Shares only in the old maps, no dynamic tempo.
+    assert!(m.has("SubtensorModule", "Alpha") && !m.has("SubtensorModule", "AlphaV2"));
+    assert!(!m.has("SubtensorModule", "LastEpochBlock"));
+    let got = events::decode(&m, &encoded(&p, &[stake(true), stake(false)])).unwrap();
+    let alphas: Vec<u64> = got
+        .records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::StakeAdded { alpha, netuid: 3, .. } | Event::StakeRemoved { alpha, netuid: 3, .. } => {
+                Some(*alpha)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alphas, vec![7, 7]);
+}
+
+#[test]
+fn root_claimed_gains_tao_at_459_and_both_layouts_decode() {
+    let mut seen = vec![];
+    for (spec, tao) in [(424, 0), (459, 9)] {
+        let claim = ChainEvent::RootClaimed {
+            coldkey: [4; 32],
+            tao,
+        };
+        let (m, p) = meta(spec);
+        let got = events::decode(&m, &encoded(&p, &[claim.clone(), stake(true)])).unwrap();
+        for r in got.records {
+            if let Event::RootClaimed { coldkey, tao } = r.event {
+                seen.push((spec, coldkey, tao));
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![(424, [4; 32], None), (459, [4; 32], Some(9))],
+        "424 has {{coldkey}}, 459 {{coldkey, tao}}"
+    );
+    assert!(!meta(459).0.profile.root_claim_credits_alpha);
+}
