@@ -31,6 +31,8 @@ mod spec459;
 #[cfg(test)]
 mod spec459_tests;
 pub mod storage;
+#[cfg(test)]
+mod upgrades_tests;
 
 pub use chain::{Chain, Pruning};
 pub use error::DevnetError;

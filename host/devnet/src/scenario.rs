@@ -20,6 +20,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("attribution", include_str!("../scenarios/attribution.toml")),
     ("demo", include_str!("../scenarios/demo.toml")),
     ("edges", include_str!("../scenarios/edges.toml")),
+    ("upgrades", include_str!("../scenarios/upgrades.toml")),
 ];
 
 /// A scenario file.
