@@ -6,18 +6,21 @@
 
 use std::collections::BTreeMap;
 
-use super::devnet::{check_against_truth, devnet, ground_truth, ingest, tmp_db};
+use super::devnet::{check_against_truth, ground_truth, ingest, tmp_db};
 use crate::chain::ss58;
 use crate::policy::TrancheKind;
-use vesting_devnet::named_account;
+use vesting_devnet::{DevnetConfig, Pruning, Scenario, named_account, start};
 
 /// Every coldkey of the scenario that holds stake on subnet 1.
 const EVERY_COLDKEY: &[&str] = &[
     "vala", "valb", "miner-a", "miner-b", "miner-c", "owner", "nom-1", "nom-2", "outsider",
 ];
 
-async fn edges(extra: &[&str], tag: &str) {
-    let h = devnet("edges").await;
+async fn edges(extra: &[&str], tag: &str, runtime: Option<u32>) {
+    let mut cfg = DevnetConfig::new(Scenario::builtin("edges").unwrap());
+    cfg.pruning = Pruning::Archive;
+    cfg.runtime = runtime;
+    let h = start(cfg).await.unwrap();
     // The last epoch of subnet 1 is at 260; finality depth 3.
     h.advance(268).unwrap();
     let until = h.chain().read().unwrap().finalized_number();
@@ -63,6 +66,9 @@ async fn edges(extra: &[&str], tag: &str) {
         .map(|c| c.earned)
         .sum();
     assert!(owner_earned > 0, "{tag}: the owner cut was not earned");
+    // Keep root claims credit subnet alpha up to spec 440 only.
+    let claims = truth.values().filter(|k| k.contains_key("root_claim")).count();
+    assert_eq!(claims > 0, runtime.unwrap_or(424) < 441, "{tag}: {claims} root-claim credits");
     // As shipped, nominators who own no neuron are not tracked, and their flows leave no
     // attribution behind.
     if extra.is_empty() {
@@ -84,10 +90,17 @@ async fn edges(extra: &[&str], tag: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edges_match_ground_truth_as_shipped() {
-    edges(&[], "edges-shipped").await;
+    edges(&[], "edges-shipped", None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edges_match_ground_truth_with_every_coldkey_tracked() {
-    edges(EVERY_COLDKEY, "edges-all").await;
+    edges(EVERY_COLDKEY, "edges-all", None).await;
+}
+
+/// The same flows on runtime 459 from genesis: root claims pay TAO on root (no subnet
+/// flow), events carry the 459 layouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edges_on_spec_459_from_genesis() {
+    edges(EVERY_COLDKEY, "edges-459", Some(459)).await;
 }
