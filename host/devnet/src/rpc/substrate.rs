@@ -164,7 +164,19 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
             _ => return Err(invalid_params("call data must be a 0x hex string")),
         };
         with_state(s, arg(&args, 2), true, |v| {
-            crate::runtime_api::call(&v.block.code.md, v.state, method, &data).map(|b| hex0x(&b))
+            // A runtime API runs the code the state holds: in an upgrade block, the new
+            // runtime's (which values positions its own way, `crate::model::pool393`).
+            let code_rules = v.block.code.rules;
+            let relaid;
+            let state = if v.state.rules == code_rules {
+                v.state
+            } else {
+                let mut st = v.state.clone();
+                st.rules = code_rules;
+                relaid = st;
+                &relaid
+            };
+            crate::runtime_api::call(&v.block.code.md, state, method, &data).map(|b| hex0x(&b))
         })
         .map_err(|e| {
             if e.message().contains("Api called for an unknown Block")
