@@ -1,5 +1,7 @@
 //! Endpoints by the names bittensor users know (`finney`, `test`, `local`, `archive`) or
-//! by a ws/wss/http/https URL.
+//! by a ws/wss URL. An http/https URL is refused with the WebSocket URL to use instead:
+//! the client speaks JSON-RPC over a WebSocket only (finalized-head subscriptions, many
+//! reads per block on one connection), and Subtensor nodes serve both on the same port.
 
 use super::ChainError;
 
@@ -40,9 +42,20 @@ fn check_url(url: &str) -> Result<String, ChainError> {
             "{url:?} is not a URL (expected ws://host:port or wss://host:port)"
         ))
     })?;
-    if !matches!(scheme, "ws" | "wss" | "http" | "https") {
+    if let Some(ws) = match scheme {
+        "http" => Some("ws"),
+        "https" => Some("wss"),
+        _ => None,
+    } {
         return Err(ChainError::BadEndpoint(format!(
-            "{url:?}: scheme {scheme:?} is not supported (use ws, wss, http or https)"
+            "{url:?} is an HTTP endpoint: the tracker needs the node's WebSocket endpoint \
+             (it subscribes to finalized blocks); use {ws}://{rest} instead (Subtensor nodes \
+             serve WebSocket and HTTP on the same port)"
+        )));
+    }
+    if !matches!(scheme, "ws" | "wss") {
+        return Err(ChainError::BadEndpoint(format!(
+            "{url:?}: scheme {scheme:?} is not supported (use ws:// or wss://)"
         )));
     }
     let host = rest.split(['/', '?']).next().unwrap_or("");
@@ -92,5 +105,14 @@ mod tests {
             .to_string();
         assert!(e.contains("port \"port\""), "{e}");
         assert!(resolve(None, Some("localhost")).is_err());
+        // HTTP is refused with the WebSocket URL to use instead.
+        let e = resolve(None, Some("http://10.0.0.1:9944"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use ws://10.0.0.1:9944"), "{e}");
+        let e = resolve(Some("https://node.example:443/rpc"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use wss://node.example:443/rpc"), "{e}");
     }
 }

@@ -1,8 +1,10 @@
 //! `vesting ingest` (follow finalized blocks into the store) and `vesting backfill --from`
 //! (catch up from a block with a progress bar, then follow), with the options bittensor
 //! operators know: `--netuid`, `--subtensor.network`, `--subtensor.chain_endpoint`, `--db`.
+//! Both are writers: they hold the database's writer lock while they run and refuse a
+//! subnet the chain does not have.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,6 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::lock::WriterLock;
 use crate::chain::endpoint;
 use crate::ingest::{Monitor, MonitorConfig, MonitorMetrics, Progress, StartAt};
 use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, default_cache_dir};
@@ -94,8 +97,23 @@ impl Progress for Bar {
     }
 }
 
-fn monitor(a: &ChainArgs, start: StartAt, follow: bool) -> anyhow::Result<Monitor> {
-    let url = endpoint::resolve(Some(&a.network), a.chain_endpoint.as_deref())?;
+/// What a writer checks before it writes: the endpoint, the writer lock of the database
+/// (held until the returned lock drops), the database can be written, the subnet exists.
+pub(super) fn start_writer(
+    rt: &tokio::runtime::Runtime,
+    network: &str,
+    chain_endpoint: Option<&str>,
+    db: &Path,
+    netuid: u16,
+    command: &str,
+) -> anyhow::Result<(String, WriterLock)> {
+    let url = endpoint::resolve(Some(network), chain_endpoint)?;
+    let lock = super::lock::acquire(db, command)?;
+    rt.block_on(super::subnets::check_netuid(&url, netuid))?;
+    Ok((url, lock))
+}
+
+fn monitor(a: &ChainArgs, url: String, start: StartAt, follow: bool) -> anyhow::Result<Monitor> {
     let engine = PolicyEngine::new(Limits::default(), default_cache_dir())?;
     let configured = match &a.policy {
         Some(p) => {
@@ -146,16 +164,35 @@ async fn drive(mut m: Monitor) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+fn start(
+    a: &ChainArgs,
+    rt: &tokio::runtime::Runtime,
+    command: &str,
+) -> anyhow::Result<(String, WriterLock)> {
+    start_writer(
+        rt,
+        &a.network,
+        a.chain_endpoint.as_deref(),
+        &a.db,
+        a.netuid,
+        command,
+    )
+}
+
 /// `vesting ingest`.
 pub fn run_ingest(a: IngestArgs) -> anyhow::Result<bool> {
+    let rt = super::runtime()?;
+    let (url, _lock) = start(&a.chain, &rt, "ingest")?;
     let start = a.from.map_or(StartAt::Head, StartAt::Block);
-    let m = monitor(&a.chain, start, true)?;
-    super::runtime()?.block_on(drive(m))
+    let m = monitor(&a.chain, url, start, true)?;
+    rt.block_on(drive(m))
 }
 
 /// `vesting backfill --from`.
 pub fn run_backfill(a: BackfillArgs) -> anyhow::Result<bool> {
-    let mut m = monitor(&a.chain, StartAt::Block(a.from), !a.no_follow)?;
+    let rt = super::runtime()?;
+    let (url, _lock) = start(&a.chain, &rt, "backfill")?;
+    let mut m = monitor(&a.chain, url, StartAt::Block(a.from), !a.no_follow)?;
     if let Some(cp) = m.store().checkpoint()? {
         if a.from > cp.block + 1 {
             anyhow::bail!(
@@ -182,5 +219,5 @@ pub fn run_backfill(a: BackfillArgs) -> anyhow::Result<bool> {
         started: Instant::now(),
         from: a.from,
     }));
-    super::runtime()?.block_on(drive(m))
+    rt.block_on(drive(m))
 }

@@ -1,9 +1,9 @@
-//! `vesting miner`, `explain` and `replay`: read-only views of the store.
+//! `vesting miner`, `explain` and `replay`: read-only views of the store (opened
+//! read-only; a missing database is an error, never created).
 
+use super::reader::Reader;
 use super::service_cmd::ServiceArgs;
-use crate::service::VestingSystem;
 use crate::service::explain::fixed;
-use crate::store::Store;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -28,7 +28,7 @@ pub struct ReplayArgs {
 
 pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
     let config = args.service.config()?;
-    let store = Store::open_read_only(&config.db_path)?;
+    let store = super::reader::open(&config.db_path)?;
     let multipliers = store.miner_multipliers(&args.hotkey)?;
     let Some(latest) = multipliers.last() else {
         anyhow::bail!(
@@ -96,8 +96,7 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
 }
 
 pub fn explain(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
-    let system = VestingSystem::new(args.service.config()?)?;
-    let e = system.explain(&args.hotkey)?;
+    let e = Reader::open(args.service.config()?)?.explain(&args.hotkey)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&e)?);
     } else {
@@ -107,11 +106,11 @@ pub fn explain(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
 }
 
 pub fn replay(args: ReplayArgs, json: bool) -> anyhow::Result<bool> {
-    let system = VestingSystem::new(args.service.config()?)?;
+    let reader = Reader::open(args.service.config()?)?;
     let replays = if args.all {
-        system.replay_all()?
+        reader.replay_all()?
     } else {
-        vec![system.replay(args.block)?]
+        vec![reader.replay(args.block)?]
     };
     let ok = replays.iter().all(|r| r.identical() || r.pruned);
     if json {

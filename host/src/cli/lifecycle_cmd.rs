@@ -85,9 +85,10 @@ fn print_state(st: &PolicyState, json: bool) -> anyhow::Result<()> {
 }
 
 pub fn list(service: ServiceArgs, json: bool) -> anyhow::Result<bool> {
-    let system = VestingSystem::new(service.config()?)?;
-    let (policies, state) = system.policies()?;
-    let log = system.policy_log(20)?;
+    // A read: the database opened read-only, never created.
+    let store = super::reader::open(&service.config()?.db_path)?;
+    let (policies, state) = (store.policies()?, store.policy_state()?);
+    let log = store.policy_log(20)?;
     if json {
         println!(
             "{}",
@@ -184,13 +185,19 @@ pub fn rollback(service: ServiceArgs, json: bool) -> anyhow::Result<bool> {
 }
 
 pub fn shadow(args: ShadowArgs, json: bool) -> anyhow::Result<bool> {
-    let system = VestingSystem::new(args.service.config()?)?;
     if args.stop || args.key.is_some() {
+        let system = VestingSystem::new(args.service.config()?)?;
         let st = system.shadow(args.key.as_deref())?;
         print_state(&st, json)?;
         return Ok(true);
     }
-    let runs = system.shadow_runs(args.last)?;
+    // Showing the runs is a read: the database opened read-only, never created.
+    let store = super::reader::open(&args.service.config()?.db_path)?;
+    let mut runs = vec![];
+    for run in store.shadow_runs(args.last)? {
+        let diffs = store.shadow_diffs(run.block, &run.candidate)?;
+        runs.push((run, diffs));
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(true);

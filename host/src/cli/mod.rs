@@ -5,8 +5,11 @@
 mod ingest_cmd;
 mod inspect_cmd;
 mod lifecycle_cmd;
+mod lock;
 mod policy_cmd;
+mod reader;
 mod service_cmd;
+mod subnets;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -86,10 +89,24 @@ pub fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes, each said once: a cause whose text the message already holds
+/// (errors that print their source, then return it as their source) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out += ": ";
+            out += &c;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -117,17 +117,27 @@ async fn ctrl_c() {
 
 /// `vesting run`: follow the chain on a background thread and serve the API.
 pub fn run(args: RunArgs) -> anyhow::Result<bool> {
-    let system = Arc::new(VestingSystem::new(args.service.config()?)?);
+    let config = args.service.config()?;
+    let rt = runtime()?;
+    // The one writer of this database until it exits; the subnet must exist.
+    let (_url, _lock) = super::ingest_cmd::start_writer(
+        &rt,
+        &config.network,
+        config.chain_endpoint.as_deref(),
+        &config.db_path,
+        config.netuid,
+        "run",
+    )?;
+    let system = Arc::new(VestingSystem::new(config)?);
     system.initialize()?;
-    runtime()?.block_on(api::serve(system.clone(), args.api, ctrl_c()))?;
+    rt.block_on(api::serve(system.clone(), args.api, ctrl_c()))?;
     system.shutdown()?;
     Ok(true)
 }
 
 /// `vesting stats`: the store's latest multipliers and holdings.
 pub fn stats(args: ServiceArgs, json: bool) -> anyhow::Result<bool> {
-    let system = VestingSystem::new(args.config()?)?;
-    let stats = system.get_vesting_stats()?;
+    let stats = super::reader::Reader::open(args.config()?)?.stats()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
@@ -150,8 +160,8 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<bool> {
     let req: api::ApplyRequest = serde_json::from_str(&text).map_err(|e| {
         anyhow::anyhow!("weights must be {{\"uids\", \"weights\", \"hotkeys\"}}: {e}")
     })?;
-    let system = VestingSystem::new(args.service.config()?)?;
-    let out = system.apply_vesting_multipliers(&req.weights, &req.uids, &req.hotkeys)?;
+    let reader = super::reader::Reader::open(args.service.config()?)?;
+    let out = reader.apply(&req.weights, &req.uids, &req.hotkeys)?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(true)
 }
@@ -231,6 +241,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<bool> {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("vesting-demo-{}.db", std::process::id())),
     };
+    // A --db given is started afresh: refused while another writer has it (the default
+    // one is this process's own).
+    let _lock = args
+        .db
+        .as_ref()
+        .map(|d| super::lock::acquire(d, "demo"))
+        .transpose()?;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
