@@ -8,10 +8,15 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
 pub async fn render(State(s): S) -> impl IntoResponse {
+    let system = s.clone();
+    let (stats, health) = tokio::task::spawn_blocking(move || {
+        (system.get_vesting_stats().ok(), system.health().ok())
+    })
+    .await
+    .unwrap_or((None, None));
     let m = s.metrics();
     let policy = s.policy();
     let (fuel, calls) = policy.usage();
-    let stats = s.get_vesting_stats().ok();
     let mut out = String::new();
     let mut line = |name: &str, help: &str, kind: &str, value: String| {
         let _ = writeln!(
@@ -126,6 +131,85 @@ pub async fn render(State(s): S) -> impl IntoResponse {
         "Fuel burnt by the policy in service.",
         "counter",
         fuel.to_string(),
+    );
+    line(
+        "vesting_healthy",
+        "1 when /health answers 200 (monitor running, within max_lag_blocks and max_decision_age_seconds), else 0.",
+        "gauge",
+        u8::from(health.as_ref().is_some_and(|h| h.ok())).to_string(),
+    );
+    line(
+        "vesting_monitor_state",
+        "The monitor: 0 starting, 1 catching up, 2 following, 3 retrying after an error, 4 stopped.",
+        "gauge",
+        (mon.state() as u8).to_string(),
+    );
+    line(
+        "vesting_monitor_failures_total",
+        "Errors the monitor hit (each is logged at error or warn level and retried when it can pass).",
+        "counter",
+        mon.failures.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_monitor_restarts_total",
+        "Monitors started again after an error that can pass (disk full, read-only or locked database, I/O).",
+        "counter",
+        m.monitor_restarts.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_decision_age_seconds",
+        "Age of the latest epoch decision (the multipliers in use); -1 when there is none.",
+        "gauge",
+        health
+            .as_ref()
+            .and_then(|h| h.decision_age_seconds)
+            .map_or("-1".into(), |a| a.to_string()),
+    );
+    line(
+        "vesting_head_seen_seconds",
+        "Seconds since the node last reported its finalized head; -1 before it ever did.",
+        "gauge",
+        health
+            .as_ref()
+            .and_then(|h| h.head_seen_seconds_ago)
+            .map_or("-1".into(), |a| a.to_string()),
+    );
+    line(
+        "vesting_apply_stale_refused_total",
+        "Weight requests refused (503) because the multipliers were stale.",
+        "counter",
+        m.apply_stale_refused.load(Ordering::Relaxed).to_string(),
+    );
+    let http = &m.http;
+    line(
+        "vesting_http_connections",
+        "HTTP connections open.",
+        "gauge",
+        http.connections.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_http_connections_evicted_total",
+        "Idle HTTP connections closed to make room at api_max_connections.",
+        "counter",
+        http.evicted.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_http_connections_refused_total",
+        "HTTP connections closed at once: api_max_connections were open, each with a request in progress.",
+        "counter",
+        http.refused.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_http_requests_shed_total",
+        "Requests answered 503 at once: api_max_requests were in progress.",
+        "counter",
+        http.shed.load(Ordering::Relaxed).to_string(),
+    );
+    line(
+        "vesting_http_request_timeouts_total",
+        "Requests answered 408: not read and answered within the request timeout.",
+        "counter",
+        http.timeouts.load(Ordering::Relaxed).to_string(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -1,18 +1,26 @@
 //! The HTTP API (axum), bound to 127.0.0.1 by default: health, stats, miners, epochs,
-//! multipliers, `POST /weights/apply`, and Prometheus `/metrics`. Bad requests get a 4xx
-//! with a JSON error naming the problem; bodies over 1 MiB are refused.
+//! multipliers, `POST /weights/apply`, and Prometheus `/metrics`. Every error status has a
+//! JSON body `{"error": ...}`; bodies over 1 MiB are refused (policy components: 16 MiB,
+//! and only after the bearer token was checked). Store and lock work runs on blocking
+//! threads (`spawn_blocking`), never on the async workers. `server.rs` holds the
+//! connections (timeouts, a cap), `guard.rs` the middleware (token, limits, JSON errors).
 
+mod guard;
 mod metrics;
+mod server;
 
-use crate::service::VestingSystem;
+use crate::service::{Health, VestingSystem};
 use axum::extract::{DefaultBodyLimit, Path, State, rejection::JsonRejection};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
+
+pub use server::serve;
 
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -30,6 +38,18 @@ fn internal(e: anyhow::Error) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
 }
 
+/// Runs `f` on a blocking thread (store reads, locks, policy calls): the async workers stay
+/// free for other requests.
+async fn blocking<T: Send + 'static>(
+    s: &Arc<VestingSystem>,
+    f: impl FnOnce(&VestingSystem) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || f(&s))
+        .await
+        .map_err(|e| internal(e.into()))?
+}
+
 /// The body of `POST /weights/apply`: the validator's weights by uid.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,10 +59,14 @@ pub struct ApplyRequest {
     pub hotkeys: Vec<String>,
 }
 
-/// The router over a running system.
+/// The router over a running system. Outside in: JSON bodies for every error status,
+/// URI and header limits (414, 431), then `/health` (never shed) beside the rest, which is
+/// shed at `api_max_requests` requests in progress (503) and answered within the request
+/// timeout (408); the policy changes check the bearer token before their body is read.
 pub fn router(system: Arc<VestingSystem>) -> Router {
-    Router::new()
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+    let cfg = system.config();
+    let timeout = Duration::from_secs(cfg.api_request_timeout_seconds.max(1));
+    let reads = Router::new()
         .route("/stats", get(stats))
         .route("/multipliers", get(multipliers))
         .route("/miners", get(miners))
@@ -51,46 +75,79 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .route("/epochs", get(epochs))
         .route("/weights/apply", post(apply))
         .route("/metrics", get(metrics::render))
+        .route("/policy", get(policy_info))
+        .route("/policies", get(policies))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .merge(
-            Router::new()
-                .route("/policy", get(policy_info))
-                .route("/policies", get(policies))
-                .route("/policy/install", post(policy_install))
-                .route("/policy/activate", post(policy_activate))
-                .route("/policy/rollback", post(policy_rollback))
-                .route("/policy/shadow", get(shadow_runs).post(policy_shadow))
-                .layer(DefaultBodyLimit::max(MAX_POLICY)),
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(guard::timeout(timeout));
+    // Policy changes compile and check a component: ten times the request timeout.
+    let changes = Router::new()
+        .route("/policy/install", post(policy_install))
+        .route("/policy/activate", post(policy_activate))
+        .route("/policy/rollback", post(policy_rollback))
+        .route("/policy/shadow", get(shadow_runs).post(policy_shadow))
+        .layer(DefaultBodyLimit::max(MAX_POLICY))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_POLICY))
+        // Outside the body limits: a request without the token is refused before a byte
+        // of its body is read.
+        .layer(axum::middleware::from_fn_with_state(
+            system.clone(),
+            guard::require_token,
+        ))
+        .layer(guard::timeout(timeout * 10));
+    Router::new()
+        .merge(reads)
+        .merge(changes)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    guard::overloaded,
+                ))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    cfg.api_max_requests.max(1),
+                )),
         )
+        .route("/health", get(health))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(guard::head_limits))
+        .layer(axum::middleware::map_response_with_state(
+            system.clone(),
+            guard::json_errors,
+        ))
         .with_state(system)
 }
 
 /// Largest policy component accepted by `POST /policy/activate`.
 pub const MAX_POLICY: usize = 16 << 20;
 
-fn authorize(s: &VestingSystem, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = s.config().api_token.as_deref().filter(|t| !t.is_empty()) else {
-        return Err(ApiError(
-            StatusCode::FORBIDDEN,
-            "policy changes are off: no api_token is configured".into(),
-        ));
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!("no such endpoint: {}", uri.path()),
+    )
+}
+
+/// `GET /health`: 200 when the monitor is running and the multipliers are within the
+/// bounds (`max_lag_blocks`, `max_decision_age_seconds`), else 503 with the reason; the
+/// monitor's state, lag and the latest decision's age either way.
+async fn health(State(s): S) -> Result<Response, ApiError> {
+    let h = blocking(&s, |s| s.health().map_err(internal)).await?;
+    let status = if h.ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(g) if g == token => Ok(()),
-        _ => Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "a valid `Authorization: Bearer <api_token>` header is required".into(),
-        )),
+    let mut body = serde_json::to_value(&h).map_err(|e| internal(e.into()))?;
+    if let Some(r) = &h.reason {
+        body["error"] = json!(r);
     }
+    Ok((status, Json(body)).into_response())
 }
 
 async fn policy_info(State(s): S) -> Result<Response, ApiError> {
     let p = s.policy();
-    let (_, state) = s.policies().map_err(internal)?;
+    let (_, state) = blocking(&s, |s| s.policies().map_err(internal)).await?;
     Ok(Json(json!({
         "policy": p.label(),
         "sha256": p.sha256_hex(),
@@ -103,8 +160,13 @@ async fn policy_info(State(s): S) -> Result<Response, ApiError> {
 }
 
 async fn policies(State(s): S) -> Result<Response, ApiError> {
-    let (policies, state) = s.policies().map_err(internal)?;
-    let log = s.policy_log(50).map_err(internal)?;
+    let ((policies, state), log) = blocking(&s, |s| {
+        Ok((
+            s.policies().map_err(internal)?,
+            s.policy_log(50).map_err(internal)?,
+        ))
+    })
+    .await?;
     Ok(Json(json!({ "policies": policies, "state": state, "log": log })).into_response())
 }
 
@@ -142,23 +204,14 @@ async fn install(
     }
 }
 
-async fn policy_install(
-    State(s): S,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
+/// `POST /policy/install` (the token was checked by `guard::require_token`).
+async fn policy_install(State(s): S, body: axum::body::Bytes) -> Result<Response, ApiError> {
     install(s, body, false).await
 }
 
 /// `POST /policy/activate`: a wasm body is installed and activated at once; a JSON body
 /// `{"policy": "<sha256|prefix|name>", "at": "now" | "next-epoch"}` activates a stored one.
-async fn policy_activate(
-    State(s): S,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
+async fn policy_activate(State(s): S, body: axum::body::Bytes) -> Result<Response, ApiError> {
     if body.starts_with(WASM_MAGIC) {
         return install(s, body, true).await;
     }
@@ -196,10 +249,8 @@ async fn policy_activate(
 /// `POST /policy/shadow` `{"policy": "<sha256|prefix|name>"}` or `{"policy": null}` to stop.
 async fn policy_shadow(
     State(s): S,
-    headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
     let Json(v) =
         body.map_err(|e| ApiError(e.status(), format!("bad request body: {}", e.body_text())))?;
     let key = match v.get("policy") {
@@ -212,14 +263,16 @@ async fn policy_shadow(
             ));
         }
     };
-    let state = s
-        .shadow(key.as_deref())
-        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?;
+    let state = blocking(&s, move |s| {
+        s.shadow(key.as_deref())
+            .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))
+    })
+    .await?;
     Ok(Json(json!({ "state": state })).into_response())
 }
 
 async fn shadow_runs(State(s): S) -> Result<Response, ApiError> {
-    let runs = s.shadow_runs(20).map_err(internal)?;
+    let runs = blocking(&s, |s| s.shadow_runs(20).map_err(internal)).await?;
     let runs: Vec<_> = runs
         .into_iter()
         .map(|(run, diffs)| json!({ "run": run, "miners": diffs }))
@@ -228,36 +281,42 @@ async fn shadow_runs(State(s): S) -> Result<Response, ApiError> {
 }
 
 async fn explain(State(s): S, Path(hotkey): Path<String>) -> Result<Response, ApiError> {
-    match s.explain(&hotkey) {
-        Ok(e) => Ok(Json(e).into_response()),
-        Err(e) => Err(ApiError(StatusCode::NOT_FOUND, format!("{e:#}"))),
-    }
+    let e = blocking(&s, move |s| {
+        s.explain(&hotkey)
+            .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("{e:#}")))
+    })
+    .await?;
+    Ok(Json(e).into_response())
 }
 
-async fn policy_rollback(State(s): S, headers: HeaderMap) -> Result<Response, ApiError> {
-    authorize(&s, &headers)?;
-    let p = s
-        .rollback()
-        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?;
+async fn policy_rollback(State(s): S) -> Result<Response, ApiError> {
+    let p = blocking(&s, |s| {
+        s.rollback()
+            .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))
+    })
+    .await?;
     Ok(Json(json!({ "activated": p.label(), "sha256": p.sha256_hex() })).into_response())
 }
 
 type S = State<Arc<VestingSystem>>;
 
 async fn stats(State(s): S) -> Result<Response, ApiError> {
-    Ok(Json(s.get_vesting_stats().map_err(internal)?).into_response())
+    let stats = blocking(&s, |s| s.get_vesting_stats().map_err(internal)).await?;
+    Ok(Json(stats).into_response())
 }
 
 async fn multipliers(State(s): S) -> Result<Response, ApiError> {
-    Ok(Json(s.multipliers().map_err(internal)?).into_response())
+    let rows = blocking(&s, |s| s.multipliers().map_err(internal)).await?;
+    Ok(Json(rows).into_response())
 }
 
 async fn miners(State(s): S) -> Result<Response, ApiError> {
-    Ok(Json(s.get_vesting_stats().map_err(internal)?.miners).into_response())
+    let stats = blocking(&s, |s| s.get_vesting_stats().map_err(internal)).await?;
+    Ok(Json(stats.miners).into_response())
 }
 
 async fn miner(State(s): S, Path(hotkey): Path<String>) -> Result<Response, ApiError> {
-    let stats = s.get_vesting_stats().map_err(internal)?;
+    let stats = blocking(&s, |s| s.get_vesting_stats().map_err(internal)).await?;
     match stats.miners.into_iter().find(|m| m.hotkey == hotkey) {
         Some(m) => Ok(Json(m).into_response()),
         None => Err(ApiError(
@@ -268,47 +327,93 @@ async fn miner(State(s): S, Path(hotkey): Path<String>) -> Result<Response, ApiE
 }
 
 async fn epochs(State(s): S) -> Result<Response, ApiError> {
-    let netuid = s.config().netuid;
-    let store =
-        crate::store::Store::open_read_only(&s.config().db_path).map_err(|e| internal(e.into()))?;
-    Ok(Json(store.epochs(netuid).map_err(|e| internal(e.into()))?).into_response())
+    let epochs = blocking(&s, |s| {
+        let store = crate::store::Store::open_read_only(&s.config().db_path)
+            .map_err(|e| internal(e.into()))?;
+        store
+            .epochs(s.config().netuid)
+            .map_err(|e| internal(e.into()))
+    })
+    .await?;
+    Ok(Json(epochs).into_response())
 }
 
+/// Whether a query string allows stale answers: `allow_stale`, `allow_stale=true` or `=1`.
+fn allows_stale(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| matches!(kv, "allow_stale" | "allow_stale=true" | "allow_stale=1"))
+    })
+}
+
+/// The headers that say how fresh the multipliers of an answer are.
+fn freshness_headers(r: &mut Response, h: &Health) {
+    let headers = r.headers_mut();
+    headers.insert(
+        "x-vesting-freshness",
+        HeaderValue::from_static(if h.ok() { "fresh" } else { "stale" }),
+    );
+    for (name, value) in [
+        ("x-vesting-decision-age-seconds", h.decision_age_seconds),
+        ("x-vesting-decision-block", h.decision_block),
+        ("x-vesting-lag-blocks", h.lag_blocks),
+    ] {
+        if let Some(v) = value {
+            headers.insert(name, HeaderValue::from(v));
+        }
+    }
+}
+
+/// `POST /weights/apply[?allow_stale=true]`: the weights times the latest multipliers,
+/// with how fresh they are (`freshness` and the `X-Vesting-Freshness` header); refused
+/// (503) when they are stale (see `/health`) unless the request allows stale answers.
 async fn apply(
     State(s): S,
+    uri: Uri,
     body: Result<Json<ApplyRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) =
         body.map_err(|e| ApiError(e.status(), format!("bad request body: {}", e.body_text())))?;
-    let system = s.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        system.apply_vesting_multipliers(&req.weights, &req.uids, &req.hotkeys)
+    let allow_stale = allows_stale(&uri);
+    let (health, out) = blocking(&s, move |system| {
+        let health = system.health().map_err(internal)?;
+        if !health.ok() && !allow_stale {
+            system
+                .metrics()
+                .apply_stale_refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok((health, None));
+        }
+        let out = system.apply_vesting_multipliers(&req.weights, &req.uids, &req.hotkeys);
+        Ok((health, Some(out)))
     })
-    .await
-    .map_err(|e| internal(e.into()))?;
-    match out {
-        Ok(out) => Ok(Json(out).into_response()),
-        Err(e) => match e.downcast_ref::<crate::policy::CallError>() {
+    .await?;
+    let fresh = serde_json::to_value(&health).map_err(|e| internal(e.into()))?;
+    let mut response = match out {
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "error": format!(
+                    "the multipliers are stale: {}; retry later, or add ?allow_stale=true \
+                     to accept them",
+                    health.reason.as_deref().unwrap_or("see /health")
+                ),
+                "freshness": fresh,
+            })),
+        )
+            .into_response(),
+        Some(Ok(out)) => {
+            let mut v = serde_json::to_value(&out).map_err(|e| internal(e.into()))?;
+            v["freshness"] = fresh;
+            Json(v).into_response()
+        }
+        Some(Err(e)) => match e.downcast_ref::<crate::policy::CallError>() {
             Some(c) if matches!(c.failure, crate::policy::Failure::Refused { .. }) => {
-                Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, c.to_string()))
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, c.to_string()).into_response()
             }
-            _ => Err(internal(e)),
+            _ => internal(e).into_response(),
         },
-    }
-}
-
-/// Serves the API on `addr` until `shutdown` resolves.
-pub async fn serve(
-    system: Arc<VestingSystem>,
-    addr: std::net::SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    tracing::info!("HTTP API on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(system))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    };
+    freshness_headers(&mut response, &health);
+    Ok(response)
 }

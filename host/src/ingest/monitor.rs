@@ -115,6 +115,78 @@ pub struct MonitorMetrics {
     pub policy_failures: AtomicU64,
     /// Connection errors that led to a reconnect.
     pub reconnects: AtomicU64,
+    /// What the monitor is doing (a [`MonitorState`] as u8).
+    pub state: std::sync::atomic::AtomicU8,
+    /// When the node last reported the finalized head (ms since the Unix epoch; 0: never).
+    pub head_seen_ms: AtomicU64,
+    /// Errors the monitor hit (each retried transient error, and the last one).
+    pub failures: AtomicU64,
+    /// The latest error, until the monitor writes a block again.
+    pub last_error: std::sync::Mutex<Option<String>>,
+}
+
+/// What a monitor is doing, as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorState {
+    /// Not started yet, or connecting for the first time.
+    Starting = 0,
+    /// Writing blocks between the checkpoint and the finalized head.
+    CatchingUp = 1,
+    /// At the finalized head, writing each block as it is finalized.
+    Following = 2,
+    /// Waiting to retry after an error (`last_error`).
+    Retrying = 3,
+    /// Ended: stopped on request or on an error that retrying cannot fix.
+    Stopped = 4,
+}
+
+impl MonitorMetrics {
+    pub fn state(&self) -> MonitorState {
+        match self.state.load(Ordering::Relaxed) {
+            1 => MonitorState::CatchingUp,
+            2 => MonitorState::Following,
+            3 => MonitorState::Retrying,
+            4 => MonitorState::Stopped,
+            _ => MonitorState::Starting,
+        }
+    }
+
+    pub fn set_state(&self, s: MonitorState) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// The node reported `head` as finalized, now.
+    pub fn saw_head(&self, head: u64) {
+        self.finalized_head.fetch_max(head, Ordering::Relaxed);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.head_seen_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Records an error (counted; kept as the latest until a block is written again).
+    pub fn failed(&self, error: &str) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+    }
+
+    /// A block was written: the latest error is over.
+    pub fn wrote(&self) {
+        if let Ok(mut e) = self.last_error.lock()
+            && e.is_some()
+        {
+            *e = None;
+        }
+    }
+
+    /// The latest error, if no block was written since.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// A monitor running on a tokio task: it hands the monitor back with its result.
@@ -281,6 +353,8 @@ impl Monitor {
                         backoff = Duration::from_millis(100);
                     }
                     tracing::warn!("{e}; reconnecting in {backoff:?}");
+                    self.metrics.set_state(MonitorState::Retrying);
+                    self.metrics.failed(&e.to_string());
                     tokio::time::sleep(backoff).await;
                     self.reload()?;
                     backoff = (backoff * 2).min(self.cfg.max_backoff);
@@ -329,9 +403,7 @@ impl Monitor {
         self.meta = None;
         loop {
             let (head, _) = client.finalized_head().await?;
-            self.metrics
-                .finalized_head
-                .fetch_max(head, Ordering::Relaxed);
+            self.metrics.saw_head(head);
             let next = match self.last {
                 Some((n, _)) => n + 1,
                 None => match self.cfg.start {
@@ -346,6 +418,7 @@ impl Monitor {
             }
             let target = self.cfg.until.map_or(head, |u| u.min(head));
             if next <= target {
+                self.metrics.set_state(MonitorState::CatchingUp);
                 if let Some(p) = self.progress.as_mut() {
                     p.range(next, target);
                 }
@@ -361,6 +434,7 @@ impl Monitor {
                 break;
             }
         }
+        self.metrics.set_state(MonitorState::Following);
         if let Some(p) = self.progress.as_mut() {
             p.following();
         }
@@ -396,7 +470,7 @@ impl Monitor {
                 Some(Ok(h)) => h,
             };
             let n = header.number;
-            self.metrics.finalized_head.fetch_max(n, Ordering::Relaxed);
+            self.metrics.saw_head(n);
             let Some((cp, cp_hash)) = self.last else {
                 self.catch_up(
                     &client,
@@ -448,9 +522,7 @@ impl Monitor {
                 return Ok(());
             }
             let (head, _) = client.finalized_head().await?;
-            self.metrics
-                .finalized_head
-                .fetch_max(head, Ordering::Relaxed);
+            self.metrics.saw_head(head);
             let target = self.cfg.until.map_or(head, |u| u.min(head));
             let from = match (self.last, self.cfg.start) {
                 (Some((cp, _)), _) => cp + 1,
@@ -494,6 +566,7 @@ impl Monitor {
             .count() as u32;
         self.pending.clear();
         r?;
+        self.metrics.wrote();
         // The batch's time, shared by its blocks.
         let d = t.elapsed();
         self.timings.store_other += d * (n - epochs) / n;
@@ -623,6 +696,7 @@ impl Monitor {
             self.pending.push(rec);
         } else {
             self.store.apply_block(&rec)?;
+            self.metrics.wrote();
         }
         let t2 = std::time::Instant::now();
         let t = &mut self.timings;

@@ -49,6 +49,23 @@ pub struct VestingConfig {
     pub start_block: Option<u64>,
     /// Bearer token of the API's policy endpoints; without one they are off.
     pub api_token: Option<String>,
+    /// `/health` answers 503 (and `POST /weights/apply` refuses) when the store is more
+    /// finalized blocks than this behind the node's finalized head.
+    pub max_lag_blocks: u64,
+    /// `/health` answers 503 (and `POST /weights/apply` refuses) when the latest epoch
+    /// decision is older than this (counted in blocks of `block_time_ms` up to the
+    /// finalized head, plus the time since the node last reported it).
+    pub max_decision_age_seconds: u64,
+    /// Connections the API keeps open at once; past it the oldest idle one is closed.
+    /// Lowered to fit under the process's open-file limit.
+    pub api_max_connections: usize,
+    /// Requests the API works on at once; past it, 503 at once (not queued).
+    pub api_max_requests: usize,
+    /// Time a connection has to send a request's headers, from its opening or from its
+    /// previous response (so also how long an idle keep-alive connection stays open).
+    pub api_header_timeout_seconds: u64,
+    /// Time to read a request's body and answer it (policy changes: 10 times this).
+    pub api_request_timeout_seconds: u64,
 }
 
 impl Default for VestingConfig {
@@ -74,6 +91,12 @@ impl Default for VestingConfig {
             blocks_per_day: 7200,
             start_block: None,
             api_token: None,
+            max_lag_blocks: 50,
+            max_decision_age_seconds: 3 * 3600,
+            api_max_connections: 512,
+            api_max_requests: 64,
+            api_header_timeout_seconds: 10,
+            api_request_timeout_seconds: 30,
         }
     }
 }

@@ -4,10 +4,11 @@
 
 mod config;
 pub mod explain;
+mod supervisor;
 mod system;
 
 pub use config::{VestingConfig, nano};
-pub use system::{Metrics, MinerStats, VestingStats, VestingSystem};
+pub use system::{Health, HttpMetrics, Metrics, MinerStats, VestingStats, VestingSystem};
 
 #[cfg(test)]
 mod tests;

@@ -4,12 +4,13 @@
 
 use super::VestingConfig;
 use crate::chain::endpoint;
+use crate::ingest::monitor::MonitorState;
 use crate::ingest::{Follow, Monitor, MonitorConfig, MonitorMetrics, StartAt, StopHandle};
 use crate::policy::*;
 use crate::registry::{InstallReport, Registry, install_check};
 use crate::store::{HolderStats, MultiplierRow, PolicyRow, PolicyState, Store};
 use serde::Serialize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -24,6 +25,27 @@ pub struct Metrics {
     pub apply_nanos: AtomicU64,
     /// The monitor's figures: blocks, finalized head, epoch time, policy failures.
     pub monitor: Arc<MonitorMetrics>,
+    /// Times the service started a new monitor after an error it can retry.
+    pub monitor_restarts: AtomicU64,
+    /// Weight requests refused because the multipliers were stale.
+    pub apply_stale_refused: AtomicU64,
+    /// The HTTP server's figures.
+    pub http: HttpMetrics,
+}
+
+/// What the HTTP server counts (`/metrics`).
+#[derive(Default, Debug)]
+pub struct HttpMetrics {
+    /// Connections open now.
+    pub connections: AtomicU64,
+    /// Idle connections closed to make room for a new one (`api_max_connections`).
+    pub evicted: AtomicU64,
+    /// Connections closed at once: every open one was busy with a request.
+    pub refused: AtomicU64,
+    /// Requests answered 503 at once: `api_max_requests` were in progress.
+    pub shed: AtomicU64,
+    /// Requests answered 408: not read and answered within the request timeout.
+    pub timeouts: AtomicU64,
 }
 
 /// One miner's line in the stats.
@@ -60,8 +82,49 @@ pub struct VestingStats {
 }
 
 struct Background {
-    stop: StopHandle,
+    /// Set to stop: the supervisor starts no new monitor.
+    stop: Arc<AtomicBool>,
+    /// The monitor running now, if any.
+    current: Arc<Mutex<Option<StopHandle>>>,
     thread: JoinHandle<Result<(), String>>,
+}
+
+/// How fresh the multipliers are, and whether the service is fit to answer: what
+/// `/health` reports and `POST /weights/apply` carries.
+#[derive(Clone, Debug, Serialize)]
+pub struct Health {
+    /// "ok", or "unavailable" (then `reason` says why).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// starting, catching_up, following, retrying or stopped.
+    pub monitor: MonitorState,
+    /// The monitor's latest error, until it writes a block again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor_error: Option<String>,
+    /// Errors the monitor hit since the service started.
+    pub monitor_failures: u64,
+    /// The last finalized block written to the store.
+    pub last_block: Option<u64>,
+    /// The highest finalized block the node reported.
+    pub finalized_head: Option<u64>,
+    /// Seconds since the node last reported its finalized head.
+    pub head_seen_seconds_ago: Option<u64>,
+    /// Finalized blocks not yet written.
+    pub lag_blocks: Option<u64>,
+    /// The block of the latest epoch decision (the multipliers in use).
+    pub decision_block: Option<u64>,
+    /// Its age: blocks up to the finalized head times `block_time_ms`, plus the time since
+    /// the node reported that head.
+    pub decision_age_seconds: Option<u64>,
+    pub max_lag_blocks: u64,
+    pub max_decision_age_seconds: u64,
+}
+
+impl Health {
+    pub fn ok(&self) -> bool {
+        self.reason.is_none()
+    }
 }
 
 /// The latest multipliers as read at a checkpoint.
@@ -82,6 +145,7 @@ pub struct VestingSystem {
     latest: Mutex<Option<Latest>>,
     background: Mutex<Option<Background>>,
     metrics: Arc<Metrics>,
+    started: std::time::Instant,
 }
 
 impl VestingSystem {
@@ -116,6 +180,7 @@ impl VestingSystem {
             latest: Mutex::new(None),
             background: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
+            started: std::time::Instant::now(),
         };
         // The chain settings are checked now, not when the monitor starts.
         system.monitor_config()?;
@@ -162,17 +227,21 @@ impl VestingSystem {
     /// the configured parameters, a dry run on the store's current state) and stores it if
     /// every check passes; the report either way. Storing does not activate.
     pub fn install(&self, wasm: &[u8]) -> anyhow::Result<(InstallReport, Option<Arc<Policy>>)> {
-        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // The checks (compiling, the dry runs) read the store through a connection of their
+        // own and hold no lock: reads and other changes go on while a policy compiles.
+        let check_store = Store::open_read_only(&self.config.db_path)?;
         let report = install_check(
             self.engine(),
             wasm,
             &self.params,
-            Some((&store, self.config.netuid)),
+            Some((&check_store, self.config.netuid)),
         );
+        drop(check_store);
         if !report.passed() {
             return Ok((report, None));
         }
         let policy = self.engine().load(wasm)?;
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         crate::registry::put(
             &store,
             &policy,
@@ -187,13 +256,19 @@ impl VestingSystem {
     /// Puts a stored policy (sha256, prefix or name) in service now, or at the next epoch
     /// boundary. A swap is atomic: calls in flight finish on the policy they started with.
     pub fn activate(&self, key: &str, at_next_epoch: bool) -> anyhow::Result<PolicyState> {
+        // Loading (and resolving the parameters) before the switch, outside the writer's
+        // lock (compiling takes a while): a policy that cannot serve is refused, the one
+        // in service stays.
+        let (sha, wasm) = self.read(|s| {
+            let p = s.find_policy(key)?;
+            let wasm = s.policy_wasm(&p.sha256)?;
+            Ok((p.sha256, wasm))
+        })?;
+        let loaded = self.engine().load(&wasm)?;
+        loaded.resolve_params(&self.params)?;
         Ok(self
             .lifecycle(|s| {
-                let p = s.find_policy(key)?;
-                // Loading (and resolving the parameters) before the switch: a policy that
-                // cannot serve is refused, the one in service stays.
-                let loaded = self.engine().load(&s.policy_wasm(&p.sha256)?)?;
-                loaded.resolve_params(&self.params)?;
+                let p = s.find_policy(&sha)?;
                 if at_next_epoch {
                     s.schedule_policy(&p.sha256, "requested")?;
                 } else {
@@ -240,25 +315,24 @@ impl VestingSystem {
         &self,
         last: usize,
     ) -> anyhow::Result<Vec<(crate::store::ShadowRun, Vec<crate::store::ShadowDiff>)>> {
-        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = vec![];
-        for run in store.shadow_runs(last)? {
-            let diffs = store.shadow_diffs(run.block, &run.candidate)?;
-            out.push((run, diffs));
-        }
-        Ok(out)
+        self.read(|store| {
+            let mut out = vec![];
+            for run in store.shadow_runs(last)? {
+                let diffs = store.shadow_diffs(run.block, &run.candidate)?;
+                out.push((run, diffs));
+            }
+            Ok(out)
+        })
     }
 
     /// The policy lifecycle log, newest first.
     pub fn policy_log(&self, last: usize) -> anyhow::Result<Vec<crate::store::PolicyLogRow>> {
-        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(store.policy_log(last)?)
+        self.read(|s| s.policy_log(last))
     }
 
     /// The stored policies and the state.
     pub fn policies(&self) -> anyhow::Result<(Vec<PolicyRow>, PolicyState)> {
-        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        Ok((store.policies()?, store.policy_state()?))
+        self.read(|s| Ok((s.policies()?, s.policy_state()?)))
     }
 
     fn monitor_config(&self) -> anyhow::Result<MonitorConfig> {
@@ -285,41 +359,147 @@ impl VestingSystem {
     }
 
     fn monitor(&self, cfg: MonitorConfig) -> anyhow::Result<Monitor> {
-        Ok(Monitor::new(
+        Ok(self.monitor_parts(cfg).build()?)
+    }
+
+    fn monitor_parts(&self, cfg: MonitorConfig) -> super::supervisor::MonitorParts {
+        super::supervisor::MonitorParts {
             cfg,
-            self.registry.active_slot().clone(),
-            self.params.clone(),
-        )?
-        .with_registry(
-            self.registry.clone(),
-            self.fallback.clone(),
-            self.metrics.monitor.clone(),
-        ))
+            registry: self.registry.clone(),
+            params: self.params.clone(),
+            fallback: self.fallback.clone(),
+            metrics: self.metrics.clone(),
+            max_backoff: Duration::from_secs(self.config.query_interval_seconds.clamp(1, 30)),
+        }
     }
 
     /// Opens the store and, with `use_background_thread`, starts following the chain on a
-    /// thread of its own (with its own async runtime); the caller is never blocked.
+    /// thread of its own (with its own async runtime); the caller is never blocked. A
+    /// monitor that fails on something that may pass (disk full, read-only or locked
+    /// database, the node gone) is logged, counted and started again with backoff; one that
+    /// fails otherwise is logged and reported (`/health` answers 503).
     pub fn initialize(&self) -> anyhow::Result<()> {
-        let monitor = self.monitor(self.monitor_config()?)?;
+        let parts = self.monitor_parts(self.monitor_config()?);
+        let monitor = parts.build()?;
         *self.reader.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Store::open_read_only(&self.config.db_path)?);
         if self.config.use_background_thread {
-            let stop = monitor.stop_handle();
+            let stop = Arc::new(AtomicBool::new(false));
+            let current = Arc::new(Mutex::new(None));
+            let (s, c) = (stop.clone(), current.clone());
             let thread = std::thread::Builder::new()
                 .name("vesting-monitor".into())
-                .spawn(move || {
-                    let rt = tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(2)
-                        .enable_all()
-                        .build()
-                        .map_err(|e| e.to_string())?;
-                    let mut monitor = monitor;
-                    rt.block_on(monitor.run()).map_err(|e| e.to_string())
-                })?;
-            *self.background.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(Background { stop, thread });
+                .spawn(move || super::supervisor::supervise(parts, monitor, s, c))?;
+            *self.background.lock().unwrap_or_else(|e| e.into_inner()) = Some(Background {
+                stop,
+                current,
+                thread,
+            });
         }
         Ok(())
+    }
+
+    /// Whether the monitor's thread is alive (following, catching up or retrying).
+    pub fn monitor_running(&self) -> bool {
+        self.background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|b| !b.thread.is_finished())
+    }
+
+    /// How fresh the multipliers are and whether the service is fit to answer weight
+    /// requests: the monitor's state, its lag behind the finalized head, the age of the
+    /// latest epoch decision, each against its bound. Reads the store (blocking).
+    pub fn health(&self) -> anyhow::Result<Health> {
+        let m = &self.metrics.monitor;
+        let cfg = &self.config;
+        let running = self.monitor_running();
+        let state = if running {
+            m.state()
+        } else {
+            MonitorState::Stopped
+        };
+        let last_block = self.read(|s| s.checkpoint())?.map(|c| c.block);
+        let decision_block = self.latest()?.first().map(|r| r.block);
+        let head = Some(m.finalized_head.load(Ordering::Relaxed)).filter(|h| *h > 0);
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let seen_ms = m.head_seen_ms.load(Ordering::Relaxed);
+        let seen_ago = head.map(|_| now_ms.saturating_sub(seen_ms) / 1000);
+        let lag = head.map(|h| h.saturating_sub(last_block.unwrap_or(0)));
+        let decision_age = match (head, decision_block) {
+            (Some(h), Some(d)) => Some(
+                h.saturating_sub(d).saturating_mul(cfg.block_time_ms) / 1000
+                    + seen_ago.unwrap_or(0),
+            ),
+            _ => None,
+        };
+        let error = m.last_error();
+        let with_error = |r: String| match &error {
+            Some(e) => format!("{r}; the monitor's latest error: {e}"),
+            None => r,
+        };
+        let reason = if !running {
+            Some(match (&error, self.background_started()) {
+                (_, false) => "the monitor is not running (use_background_thread is off)".into(),
+                (Some(e), true) => format!("the monitor stopped: {e}"),
+                (None, true) => "the monitor stopped".into(),
+            })
+        } else if head.is_none() {
+            Some(with_error(
+                "the monitor has not heard of the node's finalized head yet".into(),
+            ))
+        } else if let Some(l) = lag.filter(|l| *l > cfg.max_lag_blocks) {
+            Some(with_error(format!(
+                "the store is {l} finalized blocks behind the node (max_lag_blocks = {})",
+                cfg.max_lag_blocks
+            )))
+        } else if let Some(a) = decision_age.filter(|a| *a > cfg.max_decision_age_seconds) {
+            Some(with_error(format!(
+                "the latest epoch decision (block #{}) is {a} s old (max_decision_age_seconds = {})",
+                decision_block.unwrap_or(0),
+                cfg.max_decision_age_seconds
+            )))
+        } else if decision_block.is_none()
+            && self.started.elapsed().as_secs() > cfg.max_decision_age_seconds
+        {
+            Some(with_error(format!(
+                "no epoch decision was recorded in the {} s since the service started \
+                 (max_decision_age_seconds = {})",
+                self.started.elapsed().as_secs(),
+                cfg.max_decision_age_seconds
+            )))
+        } else {
+            None
+        };
+        Ok(Health {
+            status: if reason.is_none() {
+                "ok"
+            } else {
+                "unavailable"
+            },
+            reason,
+            monitor: state,
+            monitor_error: error,
+            monitor_failures: m.failures.load(Ordering::Relaxed),
+            last_block,
+            finalized_head: head,
+            head_seen_seconds_ago: seen_ago,
+            lag_blocks: lag,
+            decision_block,
+            decision_age_seconds: decision_age,
+            max_lag_blocks: cfg.max_lag_blocks,
+            max_decision_age_seconds: cfg.max_decision_age_seconds,
+        })
+    }
+
+    fn background_started(&self) -> bool {
+        self.background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// Seed 000's service shape (`await service.start()`): opens the store and starts
@@ -494,12 +674,7 @@ impl VestingSystem {
             apply_requests: self.metrics.apply_requests.load(Ordering::Relaxed),
             policy_failures: self.metrics.policy_failures.load(Ordering::Relaxed)
                 + self.metrics.monitor.policy_failures.load(Ordering::Relaxed),
-            monitor_running: self
-                .background
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .is_some_and(|b| !b.thread.is_finished()),
+            monitor_running: self.monitor_running(),
         })
     }
 
@@ -511,7 +686,10 @@ impl VestingSystem {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(b) = background {
-            b.stop.stop();
+            b.stop.store(true, Ordering::SeqCst);
+            if let Some(h) = b.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                h.stop();
+            }
             match b.thread.join() {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => anyhow::bail!("the monitor stopped with an error: {e}"),
