@@ -241,3 +241,40 @@ impl TestFault {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> IngestError {
+        IngestError::Store(StoreError::Sqlite {
+            path: "v.db".into(),
+            source: rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None),
+        })
+    }
+
+    #[test]
+    fn failures_that_can_pass_are_retried_with_advice() {
+        use rusqlite::ffi;
+        for (code, advice) in [
+            (ffi::SQLITE_FULL, "free space"),
+            (ffi::SQLITE_READONLY, "writable"),
+            (ffi::SQLITE_BUSY, "write lock"),
+            (ffi::SQLITE_LOCKED, "write lock"),
+            (ffi::SQLITE_IOERR, "disk"),
+        ] {
+            let (retry, says) = diagnose(&sqlite(code));
+            assert!(retry, "{code}");
+            assert!(says.contains(advice), "{code}: {says}");
+        }
+        for e in [
+            sqlite(rusqlite::ffi::SQLITE_CORRUPT),
+            IngestError::Config("database tracks netuid 2".into()),
+            IngestError::Corrupt("a gap".into()),
+        ] {
+            let (retry, says) = diagnose(&e);
+            assert!(!retry, "{e}");
+            assert!(!says.is_empty());
+        }
+    }
+}
