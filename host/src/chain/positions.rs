@@ -10,7 +10,7 @@ use subxt::ext::scale_value::{Composite, Value, ValueDef};
 use super::client::ChainClient;
 use super::events::{Account, account, number, signed};
 use super::metadata::{ChainMeta, KeyPart};
-use super::shares::{SafeFloat, Shares, alpha_of};
+use super::shares::{SafeFloat, Shares, alpha_of, alpha_of_u64f64};
 use super::{ChainError, Hash};
 
 const SM: &str = "SubtensorModule";
@@ -330,7 +330,13 @@ pub async fn positions(
             continue;
         }
         let (total, denom) = pools.get(h).copied().unwrap_or((0, None));
-        out.insert((*h, *ck), alpha_of(total, share, denom));
+        let alpha = match (share, denom) {
+            (Some(Shares::Legacy(s)), Some(Shares::Legacy(d))) if meta.profile.u64f64_share_value => {
+                alpha_of_u64f64(total, s, d)
+            }
+            _ => alpha_of(total, share, denom),
+        };
+        out.insert((*h, *ck), alpha);
     }
     Ok(out)
 }
@@ -370,25 +376,27 @@ pub async fn owner_cut(
         return Ok(None);
     }
     let key = |e: &str| meta.key(SM, e, &[KeyPart::U16(netuid)]);
-    let pre_keys = vec![
+    // The owner is read at b: an owner change (spec 459+) takes effect at the epoch drain
+    // of b, before the cut is paid to the new owner.
+    let pre_keys = vec![key("PendingOwnerCut")?];
+    let now_keys = vec![
         key("SubnetOwner")?,
         key("SubnetOwnerHotkey")?,
-        key("PendingOwnerCut")?,
+        key("SubnetAlphaOutEmission")?,
     ];
-    let now_keys = vec![key("SubnetAlphaOutEmission")?];
     let (pre_v, now_v) = futures::try_join!(
         c.storage_at(&pre_keys, pre.number, &pre.hash),
         c.storage_at(&now_keys, now.number, &now.hash)
     )?;
     let get = |v: &[Option<Vec<u8>>], i: usize| v.get(i).cloned().flatten();
-    let (Some(ck), Some(hk)) = (get(&pre_v, 0), get(&pre_v, 1)) else {
+    let (Some(ck), Some(hk)) = (get(&now_v, 0), get(&now_v, 1)) else {
         return Ok(None);
     };
-    let pending = get(&pre_v, 2)
+    let pending = get(&pre_v, 0)
         .map(|b| u64_value(meta, "PendingOwnerCut", &b))
         .transpose()?
         .unwrap_or(0);
-    let block = get(&now_v, 0)
+    let block = get(&now_v, 2)
         .map(|b| u64_value(meta, "SubnetAlphaOutEmission", &b))
         .transpose()?
         .unwrap_or(0);

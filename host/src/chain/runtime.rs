@@ -33,7 +33,7 @@ pub const CHANGES: &[Change] = &[
     },
     Change {
         since: 424,
-        what: "AlphaV2 / TotalHotkeySharesV2 (SafeFloat) beside the old maps, migrated lazily; a Keep root claim credits subnet alpha with no StakeAdded (RootClaimed {coldkey})",
+        what: "AlphaV2 / TotalHotkeySharesV2 (SafeFloat) beside the old maps, migrated lazily, and positions valued in SafeFloat (before: U64F64 value per share, then times the share); a Keep root claim credits subnet alpha with no StakeAdded (RootClaimed {coldkey})",
         source: "opentensor/subtensor v3.4.9-424 pallets/subtensor/src/staking/claim_root.rs, stake_utils.rs",
     },
     Change {
@@ -69,6 +69,9 @@ pub struct Profile {
     pub root_claim_credits_alpha: bool,
     /// A skipped epoch is retried in the next block (poll pacing must not sleep a tempo).
     pub skip_retried_next_block: bool,
+    /// Positions are valued in U64F64 (`share-pool` before SafeFloat: value per share
+    /// first, then times the share), which can read one rao below the SafeFloat valuation.
+    pub u64f64_share_value: bool,
 }
 
 impl Profile {
@@ -85,6 +88,7 @@ impl Profile {
             base,
             root_claim_credits_alpha: spec < 441,
             skip_retried_next_block: spec >= 459,
+            u64f64_share_value: spec < 424,
         }
     }
 
@@ -140,6 +144,7 @@ mod tests {
         assert!(p.skip_retried_next_block && p.newer_than_known());
         assert!(p.describe().contains("newer than any runtime"));
         assert_eq!(Profile::of(393).base, 393);
+        assert!(Profile::of(393).u64f64_share_value && !Profile::of(424).u64f64_share_value);
         assert!(Profile::of(300).describe().contains("older than"));
         assert_eq!(&BASKET_ESCROW[..4], b"modl");
         assert_eq!(&BASKET_ESCROW[12..20], b"beta/esc");

@@ -161,9 +161,51 @@ pub fn alpha_of(total: u64, share: Option<Shares>, denominator: Option<Shares>) 
         .to_u64()
 }
 
+/// A coldkey's alpha as runtimes before the SafeFloat pools valued it (spec < 424, the
+/// `share-pool` crate in U64F64: `SharePool::get_value`): the value per share
+/// `total / denominator` first, truncated to 64 fraction bits, then times the share,
+/// floored; `total * share / denominator` if the value per share overflows. It can read
+/// one rao less than [`alpha_of`] on the same entries. Legacy (U64F64) entries only.
+pub fn alpha_of_u64f64(total: u64, share: u128, denominator: u128) -> u64 {
+    let mul = |a: u128, b: u128| -> u128 {
+        let p = (U256::from(a) * U256::from(b)) >> 64;
+        if p > U256::from(u128::MAX) {
+            u128::MAX
+        } else {
+            p.low_u128()
+        }
+    };
+    let div = |a: u128, b: u128| -> Option<u128> {
+        if b == 0 {
+            return None;
+        }
+        let q = (U256::from(a) << 64) / U256::from(b);
+        (q <= U256::from(u128::MAX)).then(|| q.low_u128())
+    };
+    let shared = (total as u128) << 64;
+    let value = match div(shared, denominator) {
+        Some(per_share) => mul(per_share, share),
+        None => div(mul(shared, share), denominator).unwrap_or(0),
+    };
+    u64::try_from(value >> 64).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spec_393_values_the_share_after_the_value_per_share() {
+        // 3 of 9 shares of 3 alpha: 1/3 truncated to 64 bits, times 3, is below 1.
+        let (s, d) = (3u128 << 64, 9u128 << 64);
+        assert_eq!(alpha_of_u64f64(3, s, d), 0);
+        assert_eq!(alpha_of(3, Some(Shares::Legacy(s)), Some(Shares::Legacy(d))), 1);
+        // Exact ratios agree.
+        assert_eq!(alpha_of_u64f64(3_000, 1u128 << 64, 3u128 << 64), 1_000);
+        assert_eq!(alpha_of_u64f64(3_000, 0, 3u128 << 64), 0);
+        // No denominator: nothing (checked_div fails both ways).
+        assert_eq!(alpha_of_u64f64(3_000, 1u128 << 64, 0), 0);
+    }
 
     #[test]
     fn legacy_and_v2_shares() {

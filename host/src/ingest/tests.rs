@@ -10,6 +10,7 @@ use crate::policy::FlowKind;
 mod devnet;
 mod edges;
 mod runtimes;
+mod upgrades;
 
 fn p424() -> Profile {
     Profile::of(424)

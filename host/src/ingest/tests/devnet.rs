@@ -367,7 +367,7 @@ async fn dropped_connections_leave_no_gap_and_no_double_count() {
 }
 
 /// Every table of `a` equals `b`'s, and each of blocks 1..=`until` is there once.
-fn assert_same_history(a: &Store, b: &Store, until: u64) {
+pub(super) fn assert_same_history(a: &Store, b: &Store, until: u64) {
     for t in a.tables().unwrap() {
         assert_eq!(
             a.dump_table(&t).unwrap(),
