@@ -331,7 +331,9 @@ pub async fn positions(
         }
         let (total, denom) = pools.get(h).copied().unwrap_or((0, None));
         let alpha = match (share, denom) {
-            (Some(Shares::Legacy(s)), Some(Shares::Legacy(d))) if meta.profile.u64f64_share_value => {
+            (Some(Shares::Legacy(s)), Some(Shares::Legacy(d)))
+                if meta.profile.u64f64_share_value =>
+            {
                 alpha_of_u64f64(total, s, d)
             }
             _ => alpha_of(total, share, denom),

@@ -199,7 +199,10 @@ mod tests {
         // 3 of 9 shares of 3 alpha: 1/3 truncated to 64 bits, times 3, is below 1.
         let (s, d) = (3u128 << 64, 9u128 << 64);
         assert_eq!(alpha_of_u64f64(3, s, d), 0);
-        assert_eq!(alpha_of(3, Some(Shares::Legacy(s)), Some(Shares::Legacy(d))), 1);
+        assert_eq!(
+            alpha_of(3, Some(Shares::Legacy(s)), Some(Shares::Legacy(d))),
+            1
+        );
         // Exact ratios agree.
         assert_eq!(alpha_of_u64f64(3_000, 1u128 << 64, 3u128 << 64), 1_000);
         assert_eq!(alpha_of_u64f64(3_000, 0, 3u128 << 64), 0);

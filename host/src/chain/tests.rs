@@ -63,9 +63,12 @@ fn spec_393_history_decodes_with_its_own_metadata() {
         .records
         .iter()
         .filter_map(|r| match &r.event {
-            Event::StakeAdded { alpha, netuid: 3, .. } | Event::StakeRemoved { alpha, netuid: 3, .. } => {
-                Some(*alpha)
+            Event::StakeAdded {
+                alpha, netuid: 3, ..
             }
+            | Event::StakeRemoved {
+                alpha, netuid: 3, ..
+            } => Some(*alpha),
             _ => None,
         })
         .collect();

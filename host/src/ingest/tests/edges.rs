@@ -67,8 +67,15 @@ async fn edges(extra: &[&str], tag: &str, runtime: Option<u32>) {
         .sum();
     assert!(owner_earned > 0, "{tag}: the owner cut was not earned");
     // Keep root claims credit subnet alpha up to spec 440 only.
-    let claims = truth.values().filter(|k| k.contains_key("root_claim")).count();
-    assert_eq!(claims > 0, runtime.unwrap_or(424) < 441, "{tag}: {claims} root-claim credits");
+    let claims = truth
+        .values()
+        .filter(|k| k.contains_key("root_claim"))
+        .count();
+    assert_eq!(
+        claims > 0,
+        runtime.unwrap_or(424) < 441,
+        "{tag}: {claims} root-claim credits"
+    );
     // As shipped, nominators who own no neuron are not tracked, and their flows leave no
     // attribution behind.
     if extra.is_empty() {

@@ -18,7 +18,8 @@ use vesting_devnet::named_account;
 const LAST: u64 = 250;
 
 const EVERY_COLDKEY: &[&str] = &[
-    "vala", "valb", "val2", "miner-a", "miner-b", "miner-c", "owner", "king", "nom-1", "nom-2", "outsider",
+    "vala", "valb", "val2", "miner-a", "miner-b", "miner-c", "owner", "king", "nom-1", "nom-2",
+    "outsider",
 ];
 
 async fn truth_run(netuid: u16, extra: &[&str], tag: &str) {
@@ -30,7 +31,10 @@ async fn truth_run(netuid: u16, extra: &[&str], tag: &str) {
     let store = m.store();
     let truth = ground_truth(&url, netuid, until).await;
     let checked = check_against_truth(store, netuid, &truth, until);
-    assert!(checked >= 20, "{tag}: only {checked} earned positions checked");
+    assert!(
+        checked >= 20,
+        "{tag}: only {checked} earned positions checked"
+    );
     let epochs = store.epochs(netuid).unwrap();
     let ran = |b: u64| epochs.iter().any(|e| e.block == b && e.status == "run");
     if netuid == 1 {
@@ -51,7 +55,8 @@ async fn truth_run(netuid: u16, extra: &[&str], tag: &str) {
         let regs = store.dump_table("uid_registrations").unwrap();
         let king_hot = ss58(&named_account("king-hot"));
         assert!(
-            regs.iter().any(|r| r.contains(&king_hot) && r.contains("|161|")),
+            regs.iter()
+                .any(|r| r.contains(&king_hot) && r.contains("|161|")),
             "{tag}: {regs:?}"
         );
     }
