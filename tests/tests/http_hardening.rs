@@ -214,11 +214,27 @@ fn refusals_before_the_body_json_errors_timeouts_and_reads_during_a_compile() {
     let mut s = TcpStream::connect(("127.0.0.1", ops.api)).unwrap();
     s.write_all(
         b"POST /weights/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-          Content-Length: 2000000\r\n\r\n{\"uids\": [",
+          Content-Length: 8000000\r\n\r\n{\"uids\": [",
     )
     .unwrap();
     let r = read_response(&mut s, Duration::from_secs(30)).expect("an answer");
-    assert_json_error(&r, 413, "413 on /weights/apply");
+    assert_json_error(&r, 413, "413 on /weights/apply, before the body");
+    // A body a little over the limit, written whole before reading: 413 too.
+    let big = format!(
+        r#"{{"uids":[{}1],"weights":[],"hotkeys":[]}}"#,
+        "1,".repeat(600_000)
+    );
+    let r = request(
+        ops.api,
+        &format!(
+            "POST /weights/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close",
+            big.len()
+        ),
+        big.as_bytes(),
+    )
+    .expect("an answer");
+    assert_json_error(&r, 413, "413 on /weights/apply, after 1 MiB");
     let r = request(
         ops.api,
         "POST /policy/rollback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close",

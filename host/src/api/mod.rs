@@ -78,7 +78,10 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .route("/policy", get(policy_info))
         .route("/policies", get(policies))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        // A body declared far over the limit is refused before it is read; one a little
+        // over it is read up to the limit first (so a client that writes its whole body
+        // before reading still gets the 413).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * MAX_BODY))
         .layer(guard::timeout(timeout));
     // Policy changes compile and check a component: ten times the request timeout.
     let changes = Router::new()
