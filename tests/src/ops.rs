@@ -29,7 +29,7 @@ pub struct Ops {
     pub log: PathBuf,
     pub config: PathBuf,
     run: Proc,
-    _devnet: Proc,
+    devnet: Option<Proc>,
 }
 
 impl Ops {
@@ -101,8 +101,13 @@ impl Ops {
             log,
             config,
             run,
-            _devnet: devnet,
+            devnet: Some(devnet),
         }
+    }
+
+    /// Kills the devnet (the node is gone).
+    pub fn stop_devnet(&mut self) {
+        self.devnet = None;
     }
 
     /// The pid of `vesting run` (`sh` execs it).

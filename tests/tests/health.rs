@@ -157,3 +157,51 @@ fn a_full_disk_turns_health_503_and_back_to_200_when_it_clears() {
     assert_eq!(ops.metric("vesting_healthy"), 1.0);
     assert_eq!(apply(&ops, "").status, 200);
 }
+
+#[test]
+fn a_node_gone_is_retried_logged_and_turns_health_503() {
+    let mut ops = Ops::start(
+        "health-node-gone",
+        Options {
+            config: "block_time_ms = 20\nmax_decision_age_seconds = 10\nmax_lag_blocks = 250\n",
+            ..Options::default()
+        },
+    );
+    wait_for("healthy with a decision", Duration::from_secs(120), || {
+        let (status, body) = ops.get("/health");
+        status == 200 && json(&body)["decision_block"].is_u64()
+    });
+    ops.stop_devnet();
+    let gone = Instant::now();
+    let mut body = serde_json::Value::Null;
+    wait_for("/health to answer 503", Duration::from_secs(120), || {
+        let (status, b) = ops.get("/health");
+        body = json(&b);
+        status == 503
+    });
+    eprintln!(
+        "node gone: /health answered 503 {:.1} s after the node was killed \
+         (max_decision_age_seconds = 10 at 20 ms blocks): {body}",
+        gone.elapsed().as_secs_f64()
+    );
+    assert_eq!(body["monitor"], "retrying", "{body}");
+    assert!(body["monitor_error"].is_string(), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("max_decision_age_seconds")),
+        "{body}"
+    );
+    assert!(ops.metric("vesting_monitor_failures_total") >= 2.0);
+    wait_for(
+        "an error line about the node",
+        Duration::from_secs(30),
+        || {
+            ops.log_text()
+                .lines()
+                .any(|l| l.contains("ERROR") && l.contains("check that the node is up"))
+        },
+    );
+    // The service itself keeps answering.
+    assert_eq!(ops.get("/multipliers").0, 200);
+}

@@ -149,17 +149,20 @@ async fn health(State(s): S) -> Result<Response, ApiError> {
 }
 
 async fn policy_info(State(s): S) -> Result<Response, ApiError> {
-    let p = s.policy();
-    let (_, state) = blocking(&s, |s| s.policies().map_err(internal)).await?;
-    Ok(Json(json!({
-        "policy": p.label(),
-        "sha256": p.sha256_hex(),
-        "info": p.info(),
-        "state": state,
-        // What the service calls the policy with (each policy fills in its defaults).
-        "params": s.params(),
-    }))
-    .into_response())
+    let body = blocking(&s, |s| {
+        let p = s.policy();
+        let (_, state) = s.policies().map_err(internal)?;
+        Ok(json!({
+            "policy": p.label(),
+            "sha256": p.sha256_hex(),
+            "info": p.info(),
+            "state": state,
+            // What the service calls the policy with (each policy fills in its defaults).
+            "params": s.params(),
+        }))
+    })
+    .await?;
+    Ok(Json(body).into_response())
 }
 
 async fn policies(State(s): S) -> Result<Response, ApiError> {

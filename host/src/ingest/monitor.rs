@@ -212,6 +212,9 @@ pub struct Monitor {
     /// Answers a block when the policy in service fails on it (the built-in policy).
     fallback: Option<Arc<Policy>>,
     metrics: Arc<MonitorMetrics>,
+    /// Follows the parameters recorded in the store (a change goes into force at the next
+    /// epoch block); see [`Monitor::with_recorded_params`].
+    recorded_params: bool,
 }
 
 /// Blocks per transaction while catching up.
@@ -276,7 +279,26 @@ impl Monitor {
             pending: Vec::new(),
             fallback: None,
             metrics: Arc::new(MonitorMetrics::default()),
+            recorded_params: false,
         })
+    }
+
+    /// Computes with the parameters the store records as in force (when it records any),
+    /// and puts a parameter change the store has pending into force at the next epoch
+    /// block: that block is computed with the new parameters and the change is written
+    /// with it, in the same transaction.
+    pub fn with_recorded_params(mut self) -> Result<Self, IngestError> {
+        if let Some(p) = self.store.param_state()?.in_force {
+            self.ctx.policy.load().resolve_params(&p)?;
+            self.ctx.params = p;
+        }
+        self.recorded_params = true;
+        Ok(self)
+    }
+
+    /// The parameters the monitor computes with now.
+    pub fn params(&self) -> &[Param] {
+        &self.ctx.params
     }
 
     /// Follows the store's policy lifecycle (activation at epoch boundaries, shadow runs,
@@ -352,7 +374,22 @@ impl Monitor {
                     if self.last != before {
                         backoff = Duration::from_millis(100);
                     }
-                    tracing::warn!("{e}; reconnecting in {backoff:?}");
+                    if self.last != before || backoff <= Duration::from_millis(100) {
+                        tracing::warn!("{e}; reconnecting in {backoff:?}");
+                    } else {
+                        // Failing again without progress: say what to do.
+                        let advice = match &e {
+                            IngestError::Chain(_) => {
+                                "check that the node is up and reachable at the configured \
+                                 endpoint"
+                            }
+                            _ => "another process holds the database's write lock",
+                        };
+                        tracing::error!(
+                            "{e}; {advice}; retrying in {backoff:?}, the monitor resumes at \
+                             its checkpoint"
+                        );
+                    }
                     self.metrics.set_state(MonitorState::Retrying);
                     self.metrics.failed(&e.to_string());
                     tokio::time::sleep(backoff).await;
@@ -681,6 +718,36 @@ impl Monitor {
             }
             r => r?,
         };
+        // A parameter change pending in the store goes into force at an epoch block: the
+        // block is computed again with the new parameters and written with the change.
+        if self.recorded_params
+            && rec.decision.is_some()
+            && let Some(next) = self.store.param_state()?.pending
+            && next != self.ctx.params
+        {
+            let old = std::mem::replace(&mut self.ctx.params, next);
+            let again = match run(None).await {
+                Err(IngestError::Policy(e)) if self.fallback.is_some() => {
+                    self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(
+                        "block #{number}: {e}; the built-in policy processes it instead"
+                    );
+                    run(self.fallback.clone()).await
+                }
+                r => r,
+            };
+            match again {
+                Ok(r) => {
+                    tracing::info!(block = number, "the pending parameter change is in force");
+                    (rec, tracker, code_updated) = r;
+                    rec.param_activation = Some(crate::store::params_json(&self.ctx.params));
+                }
+                Err(e) => {
+                    self.ctx.params = old;
+                    return Err(e);
+                }
+            }
+        }
         if rec.activation.is_some()
             && let Some(r) = &self.ctx.registry
             && let Some(p) = r.pending()
