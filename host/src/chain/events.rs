@@ -128,6 +128,16 @@ pub enum Event {
         uid: u16,
         hotkey: Account,
     },
+    /// `NetworkRemoved(netuid)`: the subnet is dissolved (in one block up to 424; from 459
+    /// its stakes are settled over the following blocks, ending with
+    /// `NetworkDissolveCleanupCompleted`).
+    NetworkRemoved {
+        netuid: u16,
+    },
+    /// Spec 459+: a multi-block dissolution finished.
+    NetworkDissolveCleanupCompleted {
+        netuid: u16,
+    },
     /// `System.CodeUpdated`: the runtime changed; later blocks need new metadata.
     CodeUpdated,
 }
@@ -432,6 +442,12 @@ fn parse(name: &str, values: Composite<u32>) -> Result<Option<Event>, String> {
             netuid: f.u16("netuid")?,
             uid: f.u16("uid")?,
             hotkey: f.acc("hotkey")?,
+        },
+        "NetworkRemoved" => Event::NetworkRemoved {
+            netuid: f.u16("netuid")?,
+        },
+        "NetworkDissolveCleanupCompleted" => Event::NetworkDissolveCleanupCompleted {
+            netuid: f.u16("netuid")?,
         },
         _ => return Ok(None),
     }))

@@ -136,6 +136,9 @@ pub const LAYOUTS: &[(&str, &[FieldSpec])] = &[
         "NeuronRegistered",
         &[("netuid", N, true), ("uid", N, true), ("hotkey", A, true)],
     ),
+    // `NetworkRemoved(NetUid)` (unnamed); the 459 cleanup event is named.
+    ("NetworkRemoved", &[("netuid", N, true)]),
+    ("NetworkDissolveCleanupCompleted", &[("netuid", N, true)]),
     (
         "SubnetOwnerChanged",
         &[

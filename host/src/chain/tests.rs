@@ -98,3 +98,37 @@ fn root_claimed_gains_tao_at_459_and_both_layouts_decode() {
     );
     assert!(!meta(459).0.profile.root_claim_credits_alpha);
 }
+
+#[test]
+fn an_unnamed_network_removed_decodes_by_position() {
+    use subxt::ext::scale_value::Value;
+    // `NetworkRemoved(NetUid)` has no field names in the 424 metadata.
+    for spec in [424, 459] {
+        let (m, p) = meta(spec);
+        let event = Value::unnamed_variant(
+            "SubtensorModule",
+            [Value::unnamed_variant("NetworkRemoved", [Value::u128(7)])],
+        );
+        let record = Value::named_composite([
+            ("phase", Value::unnamed_variant("Initialization", [])),
+            ("event", event),
+            ("topics", Value::unnamed_composite([])),
+        ]);
+        let info = p.md.storage("System", "Events").unwrap();
+        let bytes = vesting_devnet::encode::encode(
+            p.md.types(),
+            info.value_type,
+            &Value::unnamed_composite([record]),
+        )
+        .unwrap();
+        let got = events::decode(&m, &bytes).unwrap();
+        assert_eq!(
+            got.records
+                .iter()
+                .map(|r| r.event.clone())
+                .collect::<Vec<_>>(),
+            vec![Event::NetworkRemoved { netuid: 7 }],
+            "spec {spec}"
+        );
+    }
+}

@@ -38,6 +38,17 @@ pub struct Classified {
     /// The subnet's owner changed (spec 459+): a uid may have a new hotkey at this block
     /// with no `NeuronRegistered`.
     pub owner_changed: bool,
+    /// The subnet is being dissolved (`NetworkRemoved`) or its dissolution finished.
+    pub dissolution: Option<Dissolution>,
+}
+
+/// A subnet's dissolution: stakes are settled straight to coldkey balances with no
+/// `StakeRemoved` (RaoFoundation/subtensor `pallets/subtensor/src/staking/remove_stake/
+/// destroy_alpha.rs`; over several blocks from spec 459), so positions fall with no flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dissolution {
+    Started,
+    Completed,
 }
 
 /// The subnet a mechanism's `IncentiveAlphaEmittedToMiners` is for: its `netuid` field is
@@ -385,6 +396,14 @@ pub fn classify(block: u64, netuid: u16, profile: &Profile, records: &[Record]) 
                 hotkey,
             } if *n == netuid => {
                 out.registrations.push((*uid, *hotkey));
+                None
+            }
+            Event::NetworkRemoved { netuid: n } if *n == netuid => {
+                out.dissolution = Some(Dissolution::Started);
+                None
+            }
+            Event::NetworkDissolveCleanupCompleted { netuid: n } if *n == netuid => {
+                out.dissolution = Some(Dissolution::Completed);
                 None
             }
             Event::CodeUpdated => {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use super::IngestError;
-use super::classify::{Classified, classify};
+use super::classify::{Classified, Dissolution, classify};
 use super::emission::{self, EpochNeurons};
 use super::shadow::{self, ShadowChain};
 use crate::chain::positions::{self, At, EpochState};
@@ -228,7 +228,22 @@ pub async fn process(
         mut registrations,
         code_updated,
         owner_changed,
+        dissolution,
     } = classify(number, netuid, &meta.profile, &decoded.records);
+    if let Some(d) = dissolution {
+        tracing::error!(
+            block = number,
+            netuid,
+            "subnet {netuid} {} at block #{number}: the runtime settles every stake on it \
+             straight to coldkey balances with no StakeRemoved, so positions fall with no \
+             flow; any loss measured from here is dissolution, not selling (it shows as \
+             residue). Weights for this subnet are meaningless from now on.",
+            match d {
+                Dissolution::Started => "is being dissolved (NetworkRemoved)",
+                Dissolution::Completed => "finished dissolving (NetworkDissolveCleanupCompleted)",
+            }
+        );
+    }
     let mut t = tracker.clone();
     // A policy scheduled for the next epoch boundary serves from this epoch block on (the
     // monitor swaps it in once the block is written).

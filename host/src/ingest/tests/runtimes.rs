@@ -171,3 +171,27 @@ fn an_owner_change_is_reported_for_the_tracked_subnet_only() {
     assert!(classify(20, 1, &Profile::of(459), &[ev(1)]).owner_changed);
     assert!(!classify(20, 1, &Profile::of(459), &[ev(2)]).owner_changed);
 }
+
+#[test]
+fn a_dissolution_of_the_tracked_subnet_is_named() {
+    use crate::ingest::classify::Dissolution;
+    let ev = |event| Record {
+        index: 0,
+        phase: Phase::Initialization,
+        event,
+    };
+    let started = [ev(Event::NetworkRemoved { netuid: 1 })];
+    assert_eq!(
+        classify(9, 1, &Profile::of(424), &started).dissolution,
+        Some(Dissolution::Started)
+    );
+    assert_eq!(
+        classify(9, 2, &Profile::of(424), &started).dissolution,
+        None
+    );
+    let done = [ev(Event::NetworkDissolveCleanupCompleted { netuid: 1 })];
+    assert_eq!(
+        classify(9, 1, &Profile::of(459), &done).dissolution,
+        Some(Dissolution::Completed)
+    );
+}
