@@ -15,6 +15,7 @@ pub mod extrinsic;
 pub mod hashing;
 pub mod metadata;
 pub mod model;
+pub mod modelled;
 pub mod rpc;
 pub mod runtime;
 pub mod runtime_api;

@@ -32,6 +32,10 @@ pub struct DevnetConfig {
     pub prefill_blocks: u64,
     /// Overrides the scenario's genesis runtime (spec version).
     pub runtime: Option<u32>,
+    /// A storage item or runtime API the devnet does not model answers with a JSON-RPC
+    /// error naming it (`crate::modelled`) rather than null. On by default here (tests,
+    /// `vesting demo`); `vesting devnet` turns it on with `--strict`.
+    pub strict: bool,
 }
 
 impl DevnetConfig {
@@ -49,6 +53,7 @@ impl DevnetConfig {
             seed: None,
             prefill_blocks: 0,
             runtime: None,
+            strict: true,
             scenario,
         }
     }
@@ -88,6 +93,11 @@ pub struct DevnetArgs {
     /// `runtime`, else 424). The scenario's `[[upgrades]]` still apply.
     #[arg(long)]
     pub runtime: Option<String>,
+    /// Answer reads of storage items and runtime APIs the devnet does not model with a
+    /// JSON-RPC error naming them (code -32010) instead of null, which clients read as
+    /// the metadata default.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl DevnetArgs {
@@ -114,6 +124,7 @@ impl DevnetArgs {
         }
         c.seed = self.seed;
         c.prefill_blocks = self.prefill_blocks;
+        c.strict = self.strict;
         c.runtime = self
             .runtime
             .as_deref()
@@ -211,6 +222,7 @@ pub async fn start(config: DevnetConfig) -> Result<DevnetHandle> {
         finalized_tx,
         instant: config.block_time_ms == 0,
         chain_name: "Bittensor".into(),
+        strict: config.strict,
     });
     let server_config = ServerConfig::builder()
         .max_connections(1024)

@@ -3,8 +3,12 @@
 //! expect, and the `devnet_*` control methods.
 
 mod control;
+mod node;
+mod storage_subs;
 mod subscriptions;
 mod substrate;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, RwLock};
 
@@ -26,6 +30,9 @@ pub struct Shared {
     /// Whether control actions produce a block at once (no block timer).
     pub instant: bool,
     pub chain_name: String,
+    /// `--strict`: a storage item or runtime API the devnet does not model answers with
+    /// an error naming it (`crate::modelled`) instead of null (read as the default).
+    pub strict: bool,
 }
 
 impl Shared {
@@ -77,10 +84,10 @@ fn control_err(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(-32000, e.to_string(), None::<()>)
 }
 
+/// Hex with or without `0x`, as a node's `Bytes` / `StorageKey` / hash parameters
+/// (`impl-serde` `from_hex`) accept it.
 fn parse_hex(s: &str, what: &str) -> RpcResult<Vec<u8>> {
-    let h = s
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid_params(format!("{what} must start with 0x")))?;
+    let h = s.strip_prefix("0x").unwrap_or(s);
     hex::decode(h).map_err(|e| invalid_params(format!("{what} is not hex: {e}")))
 }
 
@@ -180,9 +187,48 @@ fn with_state<T>(
     f(&view).map_err(|e| if api { api_err(e) } else { client_err(e) })
 }
 
+/// As `with_state`, for a body that answers JSON-RPC errors itself.
+fn with_view<T>(
+    s: &Shared,
+    at: &Json,
+    f: impl FnOnce(&StorageView) -> RpcResult<T>,
+) -> RpcResult<T> {
+    let chain = read(s)?;
+    let at = parse_hash(at, "block hash")?;
+    let block = chain.resolve(at).map_err(client_err)?;
+    let state = chain.state_at(&block.hash).map_err(client_err)?;
+    let view = StorageView {
+        md: &block.runtime.md,
+        state: &state,
+        block: &block,
+    };
+    f(&view)
+}
+
 /// A storage value: the runtime's own items (`crate::runtime_storage`), else the model's.
-fn get(v: &StorageView, key: &[u8]) -> Result<Option<Vec<u8>>, DevnetError> {
-    crate::runtime_storage::get(v, key).unwrap_or_else(|| v.get(key))
+/// With `strict`, a key inside an item the devnet does not model is an error naming it
+/// (`crate::modelled`).
+fn get(v: &StorageView, key: &[u8], strict: bool) -> RpcResult<Option<Vec<u8>>> {
+    if let Some(r) = crate::runtime_storage::get(v, key) {
+        return r.map_err(client_err);
+    }
+    if strict && let Some(item) = crate::modelled::unmodelled_storage(v.md, key) {
+        return Err(unmodelled_err(&item));
+    }
+    v.get(key).map_err(client_err)
+}
+
+/// The error `--strict` answers for a storage item or runtime API the devnet does not
+/// model (code `crate::modelled::UNMODELLED_CODE`, the name in `data.unmodelled`).
+fn unmodelled_err(what: &str) -> ErrorObjectOwned {
+    ErrorObject::owned(
+        crate::modelled::UNMODELLED_CODE,
+        format!(
+            "devnet --strict: {what} is not modelled by this devnet (a node would read it \
+             from its state; null would hand the client the metadata default)"
+        ),
+        Some(json!({ "unmodelled": what })),
+    )
 }
 
 /// The methods listed by `rpc_methods`.
@@ -214,7 +260,16 @@ const METHODS: &[&str] = &[
     "state_getStorageAt",
     "state_getKeysPaged",
     "state_queryStorageAt",
+    "state_queryStorage",
+    "state_getStorageHash",
+    "state_getStorageSize",
+    "state_subscribeStorage",
+    "state_unsubscribeStorage",
     "state_call",
+    "system_accountNextIndex",
+    "payment_queryInfo",
+    "payment_queryFeeDetails",
+    "author_pendingExtrinsics",
     "devnet_advance",
     "devnet_submit",
     "devnet_addStake",
@@ -246,6 +301,9 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
     let mut m = RpcModule::new(shared);
     substrate::register(&mut m)?;
     subscriptions::register(&mut m)?;
+    storage_subs::register(&mut m)?;
+    node::register(&mut m)?;
     control::register(&mut m)?;
+    node::register_aliases(&mut m)?;
     Ok(m)
 }

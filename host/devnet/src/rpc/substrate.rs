@@ -8,10 +8,12 @@ use super::*;
 
 /// Registers the legacy Substrate methods.
 pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError> {
-    m.register_method(
-        "rpc_methods",
-        |_, _, _| json!({ "version": 1, "methods": METHODS }),
-    )
+    m.register_method("rpc_methods", |_, _, _| {
+        let mut all: Vec<&str> = METHODS.to_vec();
+        all.extend(super::node::ALIASES.iter().map(|(a, _)| *a));
+        all.sort_unstable();
+        json!({ "version": 1, "methods": all })
+    })
     .map_err(reg)?;
     m.register_method("system_chain", |_, s, _| s.chain_name.clone())
         .map_err(reg)?;
@@ -94,8 +96,8 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
                 Json::String(k) => parse_hex(k, "storage key")?,
                 _ => return Err(invalid_params("storage key must be a 0x hex string")),
             };
-            with_state(s, arg(&args, 1), false, |v| {
-                Ok(get(v, &key)?
+            with_view(s, arg(&args, 1), |v| {
+                Ok(get(v, &key, s.strict)?
                     .map(|b| json!(hex0x(&b)))
                     .unwrap_or(Json::Null))
             })
@@ -123,9 +125,14 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
             Json::String(k) => Some(parse_hex(k, "start key")?),
             _ => None,
         };
-        with_state(s, arg(&args, 3), false, |v| {
-            let mut all = v.keys(&prefix)?;
-            all.extend(crate::runtime_storage::keys(v, &prefix)?);
+        with_view(s, arg(&args, 3), |v| {
+            if s.strict
+                && let Some(item) = crate::modelled::unmodelled_prefix(v.md, &prefix)
+            {
+                return Err(unmodelled_err(&item));
+            }
+            let mut all = v.keys(&prefix).map_err(client_err)?;
+            all.extend(crate::runtime_storage::keys(v, &prefix).map_err(client_err)?);
             all.sort();
             Ok(all
                 .into_iter()
@@ -144,10 +151,10 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
             .iter()
             .map(|k| parse_hex(k, "storage key"))
             .collect::<RpcResult<Vec<_>>>()?;
-        with_state(s, arg(&args, 1), false, |v| {
+        with_view(s, arg(&args, 1), |v| {
             let mut changes = vec![];
             for k in &keys {
-                changes.push(json!([hex0x(k), get(v, k)?.map(|b| hex0x(&b))]));
+                changes.push(json!([hex0x(k), get(v, k, s.strict)?.map(|b| hex0x(&b))]));
             }
             Ok(json!([{ "block": hex0x(&v.block.hash), "changes": changes }]))
         })
@@ -161,9 +168,21 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
         let data = match arg(&args, 1) {
             Json::String(d) => parse_hex(d, "call data")?,
             Json::Null => vec![],
-            _ => return Err(invalid_params("call data must be a 0x hex string")),
+            _ => return Err(invalid_params("call data must be a hex string")),
         };
+        if s.strict {
+            let c = read(s)?;
+            let at = parse_hash(arg(&args, 2), "block hash")?;
+            if let Ok(b) = c.resolve(at)
+                && let Some(what) = crate::modelled::unmodelled_runtime_api(&b.code.md, method)
+            {
+                return Err(unmodelled_err(&what));
+            }
+        }
         with_state(s, arg(&args, 2), true, |v| {
+            if let Some(r) = super::node::runtime_fee_call(&v.block.code.md, method, &data) {
+                return r.map(|b| hex0x(&b));
+            }
             // A runtime API runs the code the state holds: in an upgrade block, the new
             // runtime's (which values positions its own way, `crate::model::pool393`).
             let code_rules = v.block.code.rules;
