@@ -1,42 +1,31 @@
 //! `vesting ingest` (follow finalized blocks into the store) and `vesting backfill --from`
 //! (catch up from a block with a progress bar, then follow), with the options bittensor
-//! operators know: `--netuid`, `--subtensor.network`, `--subtensor.chain_endpoint`, `--db`.
+//! operators know: `--netuid`, `--subtensor.network`, `--subtensor.chain_endpoint`, `--db`,
+//! and the same configuration as `vesting run` (`--config`, `VESTING_*`, parameter flags),
+//! the monitor wired by `service::wiring`.
 //! Both are writers: they hold the database's writer lock while they run and refuse a
 //! subnet the chain does not have.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::lock::WriterLock;
+use super::service_cmd::ServiceArgs;
 use crate::chain::endpoint;
-use crate::ingest::{Monitor, MonitorConfig, MonitorMetrics, Progress, StartAt};
-use crate::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, default_cache_dir};
-use crate::registry::Registry;
+use crate::ingest::{Monitor, MonitorMetrics, Progress, StartAt};
+use crate::service::{VestingConfig, wiring};
 use crate::store::Store;
 
-/// Options shared by `ingest` and `backfill`.
+/// Options shared by `ingest` and `backfill`: the configuration every decision-making
+/// command reads (`--config`, `VESTING_*`, flags), then how to ingest.
 #[derive(Args, Debug, Clone)]
 pub struct ChainArgs {
-    /// The subnet to track.
-    #[arg(long)]
-    pub netuid: u16,
-    /// finney, test, local or archive (or a ws:// / wss:// URL).
-    #[arg(long = "subtensor.network", default_value = "finney")]
-    pub network: String,
-    /// A node's URL; overrides --subtensor.network.
-    #[arg(long = "subtensor.chain_endpoint")]
-    pub chain_endpoint: Option<String>,
-    /// The SQLite database.
-    #[arg(long, default_value = "vesting.db")]
-    pub db: PathBuf,
-    /// A policy component (.wasm); the built-in default policy otherwise.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub service: ServiceArgs,
     /// Stop after this block instead of following forever.
     #[arg(long)]
     pub until: Option<u64>,
@@ -113,19 +102,17 @@ pub(super) fn start_writer(
     Ok((url, lock))
 }
 
-fn monitor(a: &ChainArgs, url: String, start: StartAt, follow: bool) -> anyhow::Result<Monitor> {
-    let engine = PolicyEngine::new(Limits::default(), default_cache_dir())?;
-    let configured = match &a.policy {
-        Some(p) => {
-            Some(std::fs::read(p).with_context(|| format!("reading policy {}", p.display()))?)
-        }
-        None => None,
-    };
-    // The policy is stored with the history it makes, so every decision can be replayed.
-    let fallback = engine.load(DEFAULT_POLICY_WASM)?;
-    let registry = Arc::new(Registry::new(engine, fallback.clone()));
-    registry.start(&Store::open(&a.db)?, configured.as_deref())?;
-    let mut cfg = MonitorConfig::new(url, a.netuid, &a.db);
+fn monitor(
+    a: &ChainArgs,
+    config: &VestingConfig,
+    start: StartAt,
+    follow: bool,
+) -> anyhow::Result<Monitor> {
+    let store = Store::open(&config.db_path)?;
+    let (registry, fallback) = wiring::policies(config, &store)?;
+    let params = wiring::params_in_force(&store, config, &registry.active())?;
+    drop(store);
+    let mut cfg = wiring::monitor_config(config)?;
     cfg.start = start;
     cfg.until = a.until;
     cfg.follow = follow;
@@ -136,13 +123,13 @@ fn monitor(a: &ChainArgs, url: String, start: StartAt, follow: bool) -> anyhow::
             .map_err(|e| anyhow::anyhow!("--track-coldkey {ck:?} is not an SS58 address: {e}"))?;
         cfg.track_coldkeys.push(id.0);
     }
-    Ok(
-        Monitor::new(cfg, registry.active_slot().clone(), Vec::new())?.with_registry(
-            registry,
-            fallback,
-            Arc::new(MonitorMetrics::default()),
-        ),
-    )
+    Ok(wiring::monitor(
+        cfg,
+        &registry,
+        params,
+        fallback,
+        Arc::new(MonitorMetrics::default()),
+    )?)
 }
 
 async fn drive(mut m: Monitor) -> anyhow::Result<bool> {
@@ -165,34 +152,40 @@ async fn drive(mut m: Monitor) -> anyhow::Result<bool> {
 }
 
 fn start(
-    a: &ChainArgs,
+    c: &VestingConfig,
     rt: &tokio::runtime::Runtime,
     command: &str,
-) -> anyhow::Result<(String, WriterLock)> {
-    start_writer(
+) -> anyhow::Result<WriterLock> {
+    let (_url, lock) = start_writer(
         rt,
-        &a.network,
-        a.chain_endpoint.as_deref(),
-        &a.db,
-        a.netuid,
+        &c.network,
+        c.chain_endpoint.as_deref(),
+        &c.db_path,
+        c.netuid,
         command,
-    )
+    )?;
+    Ok(lock)
 }
 
 /// `vesting ingest`.
 pub fn run_ingest(a: IngestArgs) -> anyhow::Result<bool> {
+    let config = a.chain.service.config()?;
     let rt = super::runtime()?;
-    let (url, _lock) = start(&a.chain, &rt, "ingest")?;
-    let start = a.from.map_or(StartAt::Head, StartAt::Block);
-    let m = monitor(&a.chain, url, start, true)?;
+    let _lock = start(&config, &rt, "ingest")?;
+    let start = match (a.from, config.start_block) {
+        (Some(b), _) | (None, Some(b)) => StartAt::Block(b),
+        (None, None) => StartAt::Head,
+    };
+    let m = monitor(&a.chain, &config, start, true)?;
     rt.block_on(drive(m))
 }
 
 /// `vesting backfill --from`.
 pub fn run_backfill(a: BackfillArgs) -> anyhow::Result<bool> {
+    let config = a.chain.service.config()?;
     let rt = super::runtime()?;
-    let (url, _lock) = start(&a.chain, &rt, "backfill")?;
-    let mut m = monitor(&a.chain, url, StartAt::Block(a.from), !a.no_follow)?;
+    let _lock = start(&config, &rt, "backfill")?;
+    let mut m = monitor(&a.chain, &config, StartAt::Block(a.from), !a.no_follow)?;
     if let Some(cp) = m.store().checkpoint()? {
         if a.from > cp.block + 1 {
             anyhow::bail!(
@@ -207,7 +200,7 @@ pub fn run_backfill(a: BackfillArgs) -> anyhow::Result<bool> {
         eprintln!(
             "resuming after block #{} (already in {})",
             cp.block,
-            a.chain.db.display()
+            config.db_path.display()
         );
     }
     let bar = ProgressBar::new(0);

@@ -6,6 +6,7 @@ mod ingest_cmd;
 mod inspect_cmd;
 mod lifecycle_cmd;
 mod lock;
+mod params_cmd;
 mod policy_cmd;
 mod reader;
 mod service_cmd;
@@ -41,6 +42,9 @@ pub enum Command {
     Backfill(ingest_cmd::BackfillArgs),
     /// Run the service: follow the chain on a background thread and serve the HTTP API.
     Run(service_cmd::RunArgs),
+    /// The parameters the database's history is computed with; schedule a change.
+    #[command(subcommand)]
+    Params(params_cmd::ParamsCommand),
     /// The devnet's demo subnet, the full service against it, a table, then the API.
     Demo(service_cmd::DemoArgs),
     /// Every miner's multiplier and holding, from the database.
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => ingest_cmd::run_ingest(args),
         Command::Backfill(args) => ingest_cmd::run_backfill(args),
         Command::Run(args) => service_cmd::run(args),
+        Command::Params(cmd) => params_cmd::run(cmd, cli.json),
         Command::Demo(args) => service_cmd::demo(args),
         Command::Stats(args) => service_cmd::stats(args, cli.json),
         Command::Apply(args) => service_cmd::apply(args),

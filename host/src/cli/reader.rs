@@ -63,7 +63,11 @@ impl Reader {
             let p = registry.engine().load(&wasm)?;
             registry.active_slot().store(p);
         }
-        let params = config.params()?;
+        // The parameters the database's history is computed with, when it records them.
+        let params = match store.param_state().ok().and_then(|s| s.in_force) {
+            Some(p) => p,
+            None => config.params()?,
+        };
         registry.active().resolve_params(&params)?;
         Ok(Reader {
             config,

@@ -38,6 +38,63 @@ pub struct ServiceArgs {
     /// Bearer token of the API's policy endpoints (off without one).
     #[arg(long, env = "VESTING_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+/// The policy's parameters as flags (each over the config file's key of the same name).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ParamArgs {
+    /// Miners whose holder holds less alpha than this get weight 0.
+    #[arg(long = "minimum-stake", env = "VESTING_MINIMUM_STAKE")]
+    pub minimum_stake: Option<f64>,
+    /// Window (days) for earnings and holding.
+    #[arg(long = "retention-window-days", env = "VESTING_RETENTION_WINDOW_DAYS")]
+    pub retention_window_days: Option<u64>,
+    /// Held fraction for the full held factor.
+    #[arg(long = "retention-target", env = "VESTING_RETENTION_TARGET")]
+    pub retention_target: Option<f64>,
+    /// Multiplier for holding everything for the whole window.
+    #[arg(long = "max-multiplier", env = "VESTING_MAX_MULTIPLIER")]
+    pub max_multiplier: Option<f64>,
+    /// Vesting duration (days) of earned rewards.
+    #[arg(long = "vesting-duration-days", env = "VESTING_VESTING_DURATION_DAYS")]
+    pub vesting_duration_days: Option<u64>,
+    /// Days between vesting payments.
+    #[arg(long = "vesting-interval-days", env = "VESTING_VESTING_INTERVAL_DAYS")]
+    pub vesting_interval_days: Option<u64>,
+    /// Smaller earnings (alpha) vest at once.
+    #[arg(long = "min-vesting-amount", env = "VESTING_MIN_VESTING_AMOUNT")]
+    pub min_vesting_amount: Option<f64>,
+    /// Blocks in a day (7200 with 12 s blocks).
+    #[arg(long = "blocks-per-day", env = "VESTING_BLOCKS_PER_DAY")]
+    pub blocks_per_day: Option<u64>,
+    /// If these parameters differ from those the database's history was computed with,
+    /// schedule a parameter change for the next epoch boundary instead of refusing.
+    #[arg(long = "accept-param-change", env = "VESTING_ACCEPT_PARAM_CHANGE")]
+    pub accept_param_change: bool,
+}
+
+impl ParamArgs {
+    /// Sets the given flags over `c`.
+    pub fn apply(&self, c: &mut VestingConfig) {
+        macro_rules! set {
+            ($($f:ident),*) => { $(if let Some(v) = self.$f { c.$f = v; })* };
+        }
+        set!(
+            minimum_stake,
+            retention_window_days,
+            retention_target,
+            max_multiplier,
+            vesting_duration_days,
+            vesting_interval_days,
+            min_vesting_amount,
+            blocks_per_day
+        );
+        if self.accept_param_change {
+            c.accept_param_change = true;
+        }
+    }
 }
 
 impl ServiceArgs {
@@ -67,6 +124,7 @@ impl ServiceArgs {
         if let Some(t) = &self.api_token {
             c.api_token = Some(t.clone());
         }
+        self.params.apply(&mut c);
         Ok(c)
     }
 }
@@ -137,11 +195,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<bool> {
 
 /// `vesting stats`: the store's latest multipliers and holdings.
 pub fn stats(args: ServiceArgs, json: bool) -> anyhow::Result<bool> {
-    let stats = super::reader::Reader::open(args.config()?)?.stats()?;
+    let reader = super::reader::Reader::open(args.config()?)?;
+    let stats = reader.stats()?;
+    // The parameters in force (with the policy's defaults) and a change pending.
+    let resolved = reader.policy().resolve_params(&reader.params)?;
+    let pending = reader.store.param_state().ok().and_then(|s| s.pending);
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        let mut v = serde_json::to_value(&stats)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("params".into(), serde_json::to_value(&resolved)?);
+            o.insert("pending_params".into(), serde_json::to_value(&pending)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", table(&stats, None));
+        println!("parameters in force:");
+        for line in crate::store::describe_params(&resolved).lines() {
+            println!("  {line}");
+        }
+        if let Some(p) = &pending {
+            println!("parameter change at the next epoch boundary:");
+            for (n, a, b) in crate::store::params_diff(&reader.params, p) {
+                println!("  {n}: {a} -> {b}");
+            }
+        }
     }
     Ok(true)
 }

@@ -653,6 +653,22 @@ impl Monitor {
         Ok(())
     }
 
+    /// The parameter change to put in force at this block: one pending in the store, if
+    /// the block is an epoch block and the monitor follows the recorded parameters.
+    fn pending_params(
+        &self,
+        rec: &crate::store::BlockRecord,
+    ) -> Result<Option<Vec<Param>>, IngestError> {
+        if !self.recorded_params || rec.decision.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .param_state()?
+            .pending
+            .filter(|p| *p != self.ctx.params))
+    }
+
     async fn apply(
         &mut self,
         client: &ChainClient,
@@ -710,7 +726,7 @@ impl Monitor {
                 fallback,
             )
         };
-        let (mut rec, tracker, code_updated) = match run(None).await {
+        let (rec, tracker, code_updated) = match run(None).await {
             Err(IngestError::Policy(e)) if self.fallback.is_some() => {
                 self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
@@ -720,34 +736,36 @@ impl Monitor {
         };
         // A parameter change pending in the store goes into force at an epoch block: the
         // block is computed again with the new parameters and written with the change.
-        if self.recorded_params
-            && rec.decision.is_some()
-            && let Some(next) = self.store.param_state()?.pending
-            && next != self.ctx.params
-        {
-            let old = std::mem::replace(&mut self.ctx.params, next);
-            let again = match run(None).await {
-                Err(IngestError::Policy(e)) if self.fallback.is_some() => {
-                    self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(
-                        "block #{number}: {e}; the built-in policy processes it instead"
-                    );
-                    run(self.fallback.clone()).await
-                }
-                r => r,
-            };
-            match again {
-                Ok(r) => {
-                    tracing::info!(block = number, "the pending parameter change is in force");
-                    (rec, tracker, code_updated) = r;
-                    rec.param_activation = Some(crate::store::params_json(&self.ctx.params));
-                }
-                Err(e) => {
-                    self.ctx.params = old;
-                    return Err(e);
+        let (mut rec, tracker, code_updated) = match self.pending_params(&rec)? {
+            Some(next) => {
+                let old = std::mem::replace(&mut self.ctx.params, next);
+                let again = process_again(
+                    client,
+                    &meta,
+                    &self.ctx,
+                    &self.tracker,
+                    self.fallback.clone(),
+                    &self.metrics,
+                    number,
+                    hash,
+                    parent,
+                    events,
+                )
+                .await;
+                match again {
+                    Ok(mut r) => {
+                        tracing::info!(block = number, "the pending parameter change is in force");
+                        r.0.param_activation = Some(crate::store::params_json(&self.ctx.params));
+                        r
+                    }
+                    Err(e) => {
+                        self.ctx.params = old;
+                        return Err(e);
+                    }
                 }
             }
-        }
+            None => (rec, tracker, code_updated),
+        };
         if rec.activation.is_some()
             && let Some(r) = &self.ctx.registry
             && let Some(p) = r.pending()
@@ -793,5 +811,35 @@ impl Monitor {
             p.block(number);
         }
         Ok(())
+    }
+}
+
+/// Processes a block again (with the parameters now in the context); the built-in policy
+/// answers when the one in service fails (and `fallback` is set).
+#[allow(clippy::too_many_arguments)]
+async fn process_again(
+    client: &ChainClient,
+    meta: &ChainMeta,
+    ctx: &Context,
+    tracker: &Tracker,
+    fallback: Option<Arc<Policy>>,
+    metrics: &MonitorMetrics,
+    number: u64,
+    hash: Hash,
+    parent: Option<Hash>,
+    events: &[u8],
+) -> Result<(crate::store::BlockRecord, Tracker, bool), IngestError> {
+    let run = |fallback| {
+        process(
+            client, meta, ctx, tracker, number, hash, parent, events, fallback,
+        )
+    };
+    match run(None).await {
+        Err(IngestError::Policy(e)) if fallback.is_some() => {
+            metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
+            run(fallback).await
+        }
+        r => r,
     }
 }

@@ -66,6 +66,9 @@ pub struct VestingConfig {
     pub api_header_timeout_seconds: u64,
     /// Time to read a request's body and answer it (policy changes: 10 times this).
     pub api_request_timeout_seconds: u64,
+    /// When the parameters differ from those the database's history was computed with:
+    /// schedule a parameter change for the next epoch boundary instead of refusing to start.
+    pub accept_param_change: bool,
 }
 
 impl Default for VestingConfig {
@@ -97,6 +100,7 @@ impl Default for VestingConfig {
             api_max_requests: 64,
             api_header_timeout_seconds: 10,
             api_request_timeout_seconds: 30,
+            accept_param_change: false,
         }
     }
 }

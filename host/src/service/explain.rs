@@ -52,6 +52,9 @@ pub struct Explanation {
     pub recent_epochs: Vec<MinerHistoryRow>,
     /// The formula with this miner's values.
     pub formula: Vec<String>,
+    /// A parameter change pending for the next epoch boundary: (name, now, then).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_params: Vec<(String, String, String)>,
 }
 
 /// Explains `hotkey`'s latest multiplier. `params_now`: the parameters resolved by the
@@ -137,6 +140,13 @@ pub fn explain(store: &Store, hotkey: &str, params_now: Vec<Param>) -> anyhow::R
             input_sha256: d.input_sha256,
             output_sha256: d.output_sha256,
         }),
+        pending_params: match store.param_state().ok().and_then(|s| s.pending) {
+            Some(next) => crate::store::params_diff(&params, &next)
+                .into_iter()
+                .filter(|(_, _, then)| then != "-")
+                .collect(),
+            None => vec![],
+        },
         params,
         recent_epochs: recent,
         formula,
@@ -198,6 +208,12 @@ impl std::fmt::Display for Explanation {
         write!(f, "parameters:")?;
         for p in &self.params {
             write!(f, " {}={}", p.name, param_text(&self.params, &p.name))?;
+        }
+        if !self.pending_params.is_empty() {
+            write!(f, "\nparameter change at the next epoch boundary:")?;
+            for (n, now, then) in &self.pending_params {
+                write!(f, " {n} {now} -> {then}")?;
+            }
         }
         Ok(())
     }

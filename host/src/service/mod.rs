@@ -6,6 +6,7 @@ mod config;
 pub mod explain;
 mod supervisor;
 mod system;
+pub mod wiring;
 
 pub use config::{VestingConfig, nano};
 pub use system::{Health, HttpMetrics, Metrics, MinerStats, VestingStats, VestingSystem};

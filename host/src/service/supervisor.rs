@@ -28,16 +28,13 @@ pub(super) struct MonitorParts {
 
 impl MonitorParts {
     pub fn build(&self) -> Result<Monitor, IngestError> {
-        Ok(Monitor::new(
+        super::wiring::monitor(
             self.cfg.clone(),
-            self.registry.active_slot().clone(),
+            &self.registry,
             self.params.clone(),
-        )?
-        .with_registry(
-            self.registry.clone(),
             self.fallback.clone(),
             self.metrics.monitor.clone(),
-        ))
+        )
     }
 }
 

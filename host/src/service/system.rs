@@ -3,9 +3,8 @@
 //! the latest multipliers to the validator's weights on demand.
 
 use super::VestingConfig;
-use crate::chain::endpoint;
 use crate::ingest::monitor::MonitorState;
-use crate::ingest::{Follow, Monitor, MonitorConfig, MonitorMetrics, StartAt, StopHandle};
+use crate::ingest::{Monitor, MonitorConfig, MonitorMetrics, StopHandle};
 use crate::policy::*;
 use crate::registry::{InstallReport, Registry, install_check};
 use crate::store::{HolderStats, MultiplierRow, PolicyRow, PolicyState, Store};
@@ -168,8 +167,9 @@ impl VestingSystem {
         // The configuration's parameters, not a list resolved against one policy: every
         // policy in service fills in its own defaults (a swapped-in policy may declare
         // other parameters than the first one).
-        let params = config.params()?;
-        policy.resolve_params(&params)?;
+        // ... or those the database's history was computed with (checked when the monitor
+        // starts: `wiring::params_in_force`).
+        let params = super::wiring::params_recorded_or_configured(&store, &config, &policy)?;
         let system = VestingSystem {
             config,
             registry,
@@ -336,26 +336,15 @@ impl VestingSystem {
     }
 
     fn monitor_config(&self) -> anyhow::Result<MonitorConfig> {
-        let url = endpoint::resolve(
-            Some(&self.config.network),
-            self.config.chain_endpoint.as_deref(),
-        )?;
-        let mut cfg = MonitorConfig::new(url, self.config.netuid, &self.config.db_path);
-        cfg.max_backoff = Duration::from_secs(self.config.query_interval_seconds.max(1));
-        cfg.ledger_history_blocks = (self.config.ledger_history_days > 0)
-            .then(|| self.config.ledger_history_days * self.config.blocks_per_day);
-        cfg.follow_mode = match self.config.follow.as_str() {
-            "subscribe" => Follow::Subscribe,
-            "poll" => Follow::Poll {
-                block_time: Duration::from_millis(self.config.block_time_ms.max(1)),
-                max: Duration::from_secs(self.config.query_interval_seconds.max(1)),
-            },
-            other => anyhow::bail!("follow must be \"subscribe\" or \"poll\", not {other:?}"),
-        };
-        if let Some(b) = self.config.start_block {
-            cfg.start = StartAt::Block(b);
-        }
-        Ok(cfg)
+        super::wiring::monitor_config(&self.config)
+    }
+
+    /// Refuses parameters other than those the history was computed with (or schedules
+    /// the change, or records them on a fresh database): see `wiring::params_in_force`.
+    fn check_params(&self) -> anyhow::Result<()> {
+        let store = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        super::wiring::params_in_force(&store, &self.config, &self.policy())?;
+        Ok(())
     }
 
     fn monitor(&self, cfg: MonitorConfig) -> anyhow::Result<Monitor> {
@@ -379,6 +368,7 @@ impl VestingSystem {
     /// database, the node gone) is logged, counted and started again with backoff; one that
     /// fails otherwise is logged and reported (`/health` answers 503).
     pub fn initialize(&self) -> anyhow::Result<()> {
+        self.check_params()?;
         let parts = self.monitor_parts(self.monitor_config()?);
         let monitor = parts.build()?;
         *self.reader.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -515,6 +505,7 @@ impl VestingSystem {
 
     /// Without a background thread: ingest up to the finalized head, then return.
     pub fn update(&self) -> anyhow::Result<()> {
+        self.check_params()?;
         let mut cfg = self.monitor_config()?;
         cfg.follow = false;
         let mut monitor = self.monitor(cfg)?;

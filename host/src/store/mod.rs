@@ -4,6 +4,7 @@
 //! [`from_sql`]), so every u64 round-trips losslessly.
 
 pub mod migrations;
+mod params;
 mod policies;
 mod query;
 mod records;
@@ -17,6 +18,7 @@ pub use policies::{
     DecisionRecord, NewPolicy, PolicyLogRow, PolicyRow, PolicyState, ShadowDiff, ShadowRecord,
     ShadowRun,
 };
+pub use params::{ParamState, describe_params, params_diff, params_json};
 pub use query::{EpochRow, FlowRow, HolderStats, MinerHistoryRow, MultiplierRow};
 pub use records::*;
 

@@ -122,6 +122,9 @@ pub struct BlockRecord {
     pub shadow: Option<super::ShadowRecord>,
     /// A policy scheduled for the next epoch boundary went into service at this block.
     pub activation: Option<String>,
+    /// A parameter change scheduled for the next epoch boundary went into force at this
+    /// block: the parameters, as the store records them (JSON).
+    pub param_activation: Option<String>,
     /// Delete ledger history of steps before this block (the configured history window).
     pub prune_ledger_history_before: Option<u64>,
 }

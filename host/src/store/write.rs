@@ -324,6 +324,7 @@ fn write_rows(tx: &Transaction, rec: &BlockRecord) -> rusqlite::Result<()> {
         rec.shadow.as_ref(),
         rec.activation.as_deref(),
     )?;
+    super::params::write_activation(tx, rec.number, rec.param_activation.as_deref())?;
     Ok(())
 }
 

@@ -12,6 +12,8 @@ pub fn migrations() -> Vec<M<'static>> {
             .comment("ingest: latest multiplier per uid by index"),
         M::up(include_str!("0003_policies.sql"))
             .comment("policies, policy state and log, decisions, shadow runs"),
+        M::up(include_str!("0004_params.sql"))
+            .comment("parameters in force and pending, parameter actions in the change log"),
     ]
 }
 
