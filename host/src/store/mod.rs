@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, MAIN_DB, OpenFlags, OptionalExtension};
 
+pub use params::{ParamState, describe_params, params_diff, params_json};
 pub use policies::{
     DecisionRecord, NewPolicy, PolicyLogRow, PolicyRow, PolicyState, ShadowDiff, ShadowRecord,
     ShadowRun,
 };
-pub use params::{ParamState, describe_params, params_diff, params_json};
 pub use query::{EpochRow, FlowRow, HolderStats, MinerHistoryRow, MultiplierRow};
 pub use records::*;
 
@@ -375,5 +375,7 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
 
 #[cfg(test)]
 mod policies_tests;
+#[cfg(test)]
+mod params_tests;
 #[cfg(test)]
 mod tests;
