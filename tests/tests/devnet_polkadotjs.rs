@@ -1,0 +1,101 @@
+//! polkadot.js (npm `@polkadot/api`, pinned in `tests/js/package-lock.json`) against a real
+//! `vesting devnet --scenario edges --strict`: it connects, follows new heads
+//! (`chain_subscribeNewHead`), decodes every block's events at its hash over ~30 blocks
+//! (epoch block 20 and its staking extrinsics among them), keeps a storage subscription
+//! and a `queryMulti` open (`state_subscribeStorage`), asks `system_accountNextIndex`,
+//! calls runtime APIs through `api.call` and a fee estimate. The script
+//! (`tests/js/devnet_client.mjs`) checks what it reads and prints a JSON summary that this
+//! test checks again. Needs `node` and `npm ci` in `tests/js` (CI runs it).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vesting_e2e::proc::{free_port, spawn, wait_for};
+use vesting_e2e::repo;
+
+const BLOCKS: u64 = 30;
+
+fn field<'a>(j: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
+    j.get(k).unwrap_or_else(|| panic!("summary lacks {k}: {j}"))
+}
+
+#[test]
+fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
+    let js = repo().join("tests/js");
+    assert!(
+        js.join("node_modules/@polkadot/api").is_dir(),
+        "tests/js/node_modules is missing: run `npm ci` in tests/js \
+         (`cd tests/js && npm ci --no-audit --no-fund`) before this test"
+    );
+    let port = free_port();
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        "edges",
+        "--port",
+        &port.to_string(),
+        "--block-time-ms",
+        "200",
+        "--archive",
+        "--strict",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let t0 = Instant::now();
+    let out = Command::new("node")
+        .arg(js.join("devnet_client.mjs"))
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .arg(BLOCKS.to_string())
+        .current_dir(&js)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node (Node 20 or later must be on PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "polkadot.js script failed after {:?}:\nstdout: {stdout}\nstderr: {stderr}",
+        t0.elapsed()
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let s: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
+    eprintln!("polkadot.js summary: {s}");
+
+    assert_eq!(field(&s, "chain"), "Bittensor");
+    assert_eq!(field(&s, "specVersion"), 424);
+    assert_eq!(field(&s, "heads"), BLOCKS);
+    let first = field(&s, "firstHead").as_u64().unwrap();
+    let last = field(&s, "lastHead").as_u64().unwrap();
+    assert_eq!(last - first + 1, BLOCKS, "consecutive new heads");
+    // Events decoded at every block from 1 to the last head (epoch blocks 20 and 30
+    // among them); each block has at least the timestamp inherent's ExtrinsicSuccess.
+    assert_eq!(field(&s, "eventBlocks"), last);
+    assert!(last >= BLOCKS, "{s}");
+    assert_eq!(field(&s, "blocksWithEvents"), last);
+    assert!(field(&s, "events").as_u64().unwrap() >= last, "{s}");
+    let counts = field(&s, "eventCounts");
+    for ev in [
+        "system.ExtrinsicSuccess",
+        "subtensorModule.IncentiveAlphaEmittedToMiners",
+        "subtensorModule.StakeRemoved",
+        "subtensorModule.TransactionFeePaidWithAlpha",
+    ] {
+        assert!(counts.get(ev).is_some(), "no {ev} decoded: {counts}");
+    }
+    // The storage subscription saw the epoch change val-a's alpha; queryMulti saw every
+    // block (Timestamp.Now changes each block).
+    assert!(
+        field(&s, "alphaNotifications").as_u64().unwrap() >= 2,
+        "{s}"
+    );
+    assert!(
+        field(&s, "queryMultiNotifications").as_u64().unwrap() >= BLOCKS - 2,
+        "{s}"
+    );
+    assert_eq!(field(&s, "accountNextIndex"), 0);
+    assert!(field(&s, "stakeInfos").as_u64().unwrap() >= 1);
+    assert!(field(&s, "nextEpochStartBlock").as_u64().unwrap() > 0);
+    assert_eq!(field(&s, "pendingExtrinsics"), 0);
+}
