@@ -7,10 +7,12 @@
 
 pub mod classify;
 mod emission;
+pub mod epoch_rule;
 pub mod monitor;
 pub mod polling;
 pub mod processor;
 pub mod shadow;
+mod window;
 
 pub use monitor::{
     Monitor, MonitorConfig, MonitorMetrics, MonitorTask, Progress, StartAt, StopHandle, Timings,

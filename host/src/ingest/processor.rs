@@ -13,18 +13,20 @@ use arc_swap::ArcSwap;
 use super::IngestError;
 use super::classify::{Classified, Dissolution, classify};
 use super::emission::{self, EpochNeurons};
+use super::epoch_rule::check_epoch;
 use super::shadow::{self, ShadowChain};
-use crate::chain::positions::{self, At, EpochState};
+use super::window::{Window, read_positions, snapshots};
+use crate::chain::positions::{self, At};
 use crate::chain::runtime::BASKET_ESCROW;
 use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
 use crate::policy::{
-    AttributionInput, Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy,
-    Position, PositionAttribution, decision,
+    Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy, PositionAttribution,
+    decision,
 };
 use crate::registry::Registry;
 use crate::store::{
     BlockRecord, DecisionRecord, EpochRecord, EpochStatus, LedgerStepRecord, OwnerSeen,
-    RegistrationSeen, SnapshotPhase, SnapshotRow, Store,
+    RegistrationSeen, SnapshotPhase, Store,
 };
 
 /// What the processor keeps between blocks (a mirror of the store).
@@ -94,115 +96,6 @@ fn is_manual(k: FlowKind) -> bool {
         k,
         FlowKind::Incentive | FlowKind::AutoStaked | FlowKind::Dividend | FlowKind::RootClaimed
     )
-}
-
-fn position_list(netuid: u16, m: &BTreeMap<(Account, Account), u64>) -> Vec<Position> {
-    m.iter()
-        .filter(|(_, a)| **a > 0)
-        .map(|((h, c), a)| Position {
-            hotkey: ss58(h),
-            coldkey: ss58(c),
-            netuid,
-            alpha: *a,
-        })
-        .collect()
-}
-
-fn snapshots(
-    epoch_block: u64,
-    phase: SnapshotPhase,
-    at: u64,
-    netuid: u16,
-    m: &BTreeMap<(Account, Account), u64>,
-) -> Vec<SnapshotRow> {
-    m.iter()
-        .filter(|(_, a)| **a > 0)
-        .map(|((h, c), a)| SnapshotRow {
-            epoch_block,
-            phase,
-            at_block: at,
-            hotkey: ss58(h),
-            coldkey: ss58(c),
-            netuid,
-            alpha: *a,
-        })
-        .collect()
-}
-
-/// Reads positions of `coldkeys` on the subnet at both blocks (hotkeys from both blocks).
-async fn read_positions(
-    c: &ChainClient,
-    meta: &ChainMeta,
-    netuid: u16,
-    coldkeys: &BTreeSet<Account>,
-    blocks: &[At],
-) -> Result<Vec<BTreeMap<(Account, Account), u64>>, IngestError> {
-    let mut pairs = BTreeSet::new();
-    let reads = blocks
-        .iter()
-        .map(|at| positions::hotkeys_of(c, meta, coldkeys, *at));
-    for m in futures::future::try_join_all(reads).await? {
-        for (ck, hks) in m {
-            pairs.extend(hks.into_iter().map(|h| (h, ck)));
-        }
-    }
-    let reads = blocks
-        .iter()
-        .map(|at| positions::positions(c, meta, netuid, &pairs, *at));
-    let out = futures::future::try_join_all(reads).await?;
-    Ok(out)
-}
-
-/// Only flows of tracked holders enter attribution (and those that name no coldkey, such
-/// as dividends): the positions of any other coldkey were never read, so its flows would
-/// stand against a before and after of 0.
-fn of_tracked(flows: &[Flow], tracked: &BTreeMap<String, Account>) -> Vec<Flow> {
-    flows
-        .iter()
-        .filter(|f| f.coldkey.is_empty() || tracked.contains_key(&f.coldkey))
-        .cloned()
-        .collect()
-}
-
-/// A span of one block (b-1 -> b) attributed for some coldkeys.
-struct Window {
-    pre: At,
-    now: At,
-    netuid: u16,
-}
-
-impl Window {
-    /// Reads the coldkeys' positions at both ends (recorded as snapshots) and builds the
-    /// attribution input from the block's flows of tracked holders.
-    async fn input(
-        &self,
-        c: &ChainClient,
-        meta: &ChainMeta,
-        coldkeys: &BTreeSet<Account>,
-        flows: &[Flow],
-        tracked: &BTreeMap<String, Account>,
-        rec: &mut BlockRecord,
-    ) -> Result<AttributionInput, IngestError> {
-        let (pre, now, netuid) = (self.pre, self.now, self.netuid);
-        let mut both = read_positions(c, meta, netuid, coldkeys, &[pre, now]).await?;
-        let after = both.pop().unwrap_or_default();
-        let before = both.pop().unwrap_or_default();
-        for (phase, at, m) in [
-            (SnapshotPhase::Pre, pre.number, &before),
-            (SnapshotPhase::Post, now.number, &after),
-        ] {
-            rec.snapshots
-                .extend(snapshots(now.number, phase, at, netuid, m));
-        }
-        Ok(AttributionInput {
-            netuid,
-            before_block: pre.number,
-            after_block: now.number,
-            before: position_list(netuid, &before),
-            after: position_list(netuid, &after),
-            flows: of_tracked(flows, tracked),
-        })
-    }
 }
 
 /// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
@@ -627,55 +520,4 @@ pub async fn process(
 
 fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
-}
-
-/// Cross-checks an epoch run or skip at `b` against storage; returns the rule it matches.
-pub fn check_epoch(
-    netuid: u16,
-    b: u64,
-    pre: &EpochState,
-    post: &EpochState,
-    last_index: Option<u64>,
-) -> Result<String, IngestError> {
-    let legacy = pre.tempo > 0 && (b + netuid as u64 + 1).is_multiple_of(pre.tempo + 1);
-    match (pre.epoch_index, post.epoch_index, post.last_epoch_block) {
-        (Some(i0), Some(i1), Some(leb)) => {
-            if leb != b {
-                return Err(IngestError::Epoch(format!(
-                    "block #{b}: the events say subnet {netuid}'s epoch ran, but LastEpochBlock is {leb}"
-                )));
-            }
-            if i1 != i0 + 1 {
-                return Err(IngestError::Epoch(format!(
-                    "block #{b}: SubnetEpochIndex went from {i0} to {i1}, expected one epoch"
-                )));
-            }
-            if let Some(last) = last_index
-                && last != i0
-            {
-                return Err(IngestError::Epoch(format!(
-                    "block #{b}: SubnetEpochIndex before it is {i0}, but the last epoch recorded had {last}: an epoch was missed"
-                )));
-            }
-            let dynamic = pre
-                .last_epoch_block
-                .is_some_and(|l| b.saturating_sub(l) >= pre.tempo);
-            Ok(if dynamic || !legacy {
-                "dynamic"
-            } else {
-                "legacy"
-            }
-            .to_string())
-        }
-        _ if legacy => Ok("legacy".to_string()),
-        _ => Err(IngestError::Epoch(format!(
-            "block #{b}: the events say subnet {netuid}'s epoch ran, but neither dynamic-tempo storage nor the legacy rule (tempo {}) agree",
-            pre.tempo
-        ))),
-    }
-}
-
-/// The legacy rule: whether block `b` runs subnet `netuid`'s epoch with `tempo`.
-pub fn legacy_epoch(b: u64, netuid: u16, tempo: u64) -> bool {
-    tempo > 0 && (b + netuid as u64 + 1).is_multiple_of(tempo + 1)
 }

@@ -2,7 +2,7 @@
 //! the devnet over JSON-RPC (ground truth to the rao, reconnects without gaps).
 
 use super::classify::classify;
-use super::processor::{check_epoch, legacy_epoch};
+use super::epoch_rule::{check_epoch, legacy_epoch};
 use crate::chain::positions::EpochState;
 use crate::chain::{Event, Phase, Profile, Record, ss58};
 use crate::policy::FlowKind;
