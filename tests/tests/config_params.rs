@@ -225,6 +225,18 @@ fn backfill_and_run_share_one_configuration_and_the_database_keeps_its_parameter
     let (_, stats, _) = vesting(&["stats", "--db", bf]);
     assert!(stats.contains("max_multiplier = 2\n"), "{stats}");
     assert!(stats.contains("max_multiplier: 2 -> 3"), "{stats}");
+    let (_, stats_json, _) = vesting(&["stats", "--db", bf, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stats_json).unwrap();
+    let hotkey = v["miners"][0]["hotkey"]
+        .as_str()
+        .expect("a miner")
+        .to_string();
+    let (code, explain, err) = vesting(&["explain", &hotkey, "--db", bf]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        explain.contains("parameter change at the next epoch boundary: max_multiplier 2 -> 3"),
+        "{explain}"
+    );
 
     let later = 110;
     let (code, _, err) = vesting(&[
@@ -271,11 +283,44 @@ fn backfill_and_run_share_one_configuration_and_the_database_keeps_its_parameter
     assert!(v["pending_params"].is_null(), "{stats}");
     assert!(stats.contains("3000000000"), "{stats}");
 
-    // Back on the old parameters without a change: refused again.
+    // Back on the old parameters without a change: refused, by `run` as by `ingest`.
     let (code, _, err) = vesting(&["ingest", "--config", cfg, "--db", bf, "--until", "120"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("max_multiplier: recorded 3, configured 2"),
         "{err}"
     );
+    let api = format!("127.0.0.1:{}", free_port());
+    let (code, _, err) = vesting(&["run", "--config", cfg, "--db", bf, "--api", &api]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("max_multiplier: recorded 3, configured 2"),
+        "{err}"
+    );
+    assert_eq!(checkpoint(&bf_db), Some(later));
+
+    // ... or with --accept-param-change: scheduled, in force from the next epoch block.
+    let (code, _, err) = vesting(&[
+        "ingest",
+        "--config",
+        cfg,
+        "--db",
+        bf,
+        "--accept-param-change",
+        "--until",
+        "160",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let decisions = decision_blocks(&bf_db);
+    let (second, _) = decisions
+        .iter()
+        .find(|(b, _)| *b > later)
+        .cloned()
+        .expect("an epoch after the second change");
+    for (b, p) in decisions.iter().filter(|(b, _)| *b >= first_after) {
+        let want = if *b < second { 3 } else { 2 };
+        assert_eq!(max_multiplier(p), want * 1_000_000_000, "decision #{b}");
+    }
+    let (_, list, _) = vesting(&["policy", "list", "--db", bf]);
+    assert!(list.contains(&format!("(block #{second})")), "{list}");
 }

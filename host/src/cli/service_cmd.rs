@@ -161,6 +161,12 @@ pub struct DemoArgs {
     /// The SQLite database (a fresh temporary one by default).
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// A TOML file of `VestingConfig` keys: the policy's parameters and settings (the
+    /// chain, the database and the start are the demo's own).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub params: ParamArgs,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -328,13 +334,17 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<bool> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let config = VestingConfig {
-        netuid: 1,
-        chain_endpoint: Some(devnet.ws_url()),
-        db_path: db.clone(),
-        start_block: Some(1),
-        ..VestingConfig::default()
+    // The same configuration as every other command (file, then flags), on the demo's
+    // chain and database.
+    let mut config = match &args.config {
+        Some(path) => VestingConfig::from_toml_file(path)?,
+        None => VestingConfig::default(),
     };
+    args.params.apply(&mut config);
+    config.netuid = 1;
+    config.chain_endpoint = Some(devnet.ws_url());
+    config.db_path = db.clone();
+    config.start_block = Some(1);
     let system = Arc::new(VestingSystem::new(config)?);
     system.initialize()?;
     eprintln!(
