@@ -42,7 +42,7 @@ async fn send(sink: &jsonrpsee::SubscriptionSink, j: &Json) -> bool {
     }
 }
 
-async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Arc<Shared>>) {
+async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Shared>) {
     let keys: Vec<Vec<u8>> = match positional(&p).and_then(|args| match arg(&args, 0) {
         Json::Null => Err(invalid_params(
             "state_subscribeStorage without keys (every change in the state) is not served \
@@ -116,7 +116,7 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
         "state_subscribeStorage",
         "state_storage",
         "state_unsubscribeStorage",
-        |p, pending, s, _| subscribe(p, pending, s),
+        |p, pending, s, _| subscribe(p, pending, (*s).clone()),
     )
     .map_err(reg)?;
     Ok(())
