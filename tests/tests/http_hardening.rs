@@ -42,7 +42,8 @@ fn idle_and_slow_header_floods_leave_health_answering() {
     let ops = Ops::start(
         "http-floods",
         Options {
-            config: "api_header_timeout_seconds = 3\n",
+            config: "api_header_timeout_seconds = 3\napi_max_requests = 2\n\
+                     api_request_timeout_seconds = 4\n",
             open_files: Some(256),
             ..Options::default()
         },
@@ -118,6 +119,44 @@ fn idle_and_slow_header_floods_leave_health_answering() {
     );
     drop(slow);
     assert_eq!(timed_health(ops.api).0, Some(200));
+
+    // Two requests whose bodies stall hold api_max_requests = 2: others are shed at once
+    // (503, JSON, Retry-After), /health still answers; after the request timeout (408) the
+    // API serves again.
+    let stalled: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", ops.api)).unwrap();
+            s.write_all(
+                b"POST /weights/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                  application/json\r\nContent-Length: 100\r\n\r\n{",
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    let mut shed = None;
+    wait_for("a request to be shed", Duration::from_secs(3), || {
+        let r = request(
+            ops.api,
+            "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close",
+            b"",
+        );
+        let busy = r.as_ref().is_some_and(|r| r.status == 503);
+        shed = r;
+        busy
+    });
+    let shed = shed.unwrap();
+    assert_json_error(&shed, 503, "a request past api_max_requests");
+    assert_eq!(shed.header("retry-after"), Some("1"));
+    assert_eq!(timed_health(ops.api).0, Some(200));
+    for mut s in stalled {
+        let r = read_response(&mut s, Duration::from_secs(30)).expect("an answer");
+        assert_json_error(&r, 408, "a stalled body");
+    }
+    wait_for("the API to serve again", Duration::from_secs(10), || {
+        ops.get("/stats").0 == 200
+    });
+    assert!(ops.metric("vesting_http_requests_shed_total") >= 1.0);
 }
 
 #[test]
