@@ -31,6 +31,20 @@ pub fn spawn(args: &[&str]) -> Proc {
     )
 }
 
+/// `vesting devnet` on a free loopback port with blocks every `block_ms` and archive
+/// state, plus `args`; returns once it accepts connections.
+pub fn devnet(block_ms: u64, args: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let (p, ms) = (port.to_string(), block_ms.to_string());
+    let mut all = vec!["devnet", "--port", &p, "--block-time-ms", &ms, "--archive"];
+    all.extend_from_slice(args);
+    let child = spawn(&all);
+    wait_for("the devnet to listen", Duration::from_secs(30), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (child, port)
+}
+
 /// A loopback port nothing listens on.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -2,28 +2,11 @@
 //! random points while following a `vesting devnet`, restarted each time, and its final
 //! store equals, table by table and row for row, that of an uninterrupted run.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use vesting_e2e::vesting_bin;
 use vesting_host::store::Store;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("vesting-crash-{}-{name}", std::process::id()));
@@ -54,32 +37,7 @@ fn ingest(port: u16, db: &std::path::Path, until: u64) -> Command {
 
 #[test]
 fn sigkill_at_random_points_then_restart_equals_an_uninterrupted_run() {
-    let port = free_port();
-    let _devnet = Kill(
-        Command::new(vesting_bin())
-            .args([
-                "devnet",
-                "--scenario",
-                "attribution",
-                "--port",
-                &port.to_string(),
-                "--block-time-ms",
-                "30",
-                "--archive",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "devnet did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (_devnet, port) = vesting_e2e::proc::devnet(30, &["--scenario", "attribution"]);
     let until = 160;
     // Crash loop: start, kill -9 after a random delay, again; then let it finish.
     let crashed = tmp("crashed");

@@ -5,41 +5,8 @@
 //! bit-identical. The same against the edges scenario on runtime 459 from genesis.
 //! (Ground truth to the rao for both runs: `host/src/ingest/tests/{upgrades,edges}.rs`.)
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use vesting_e2e::{vesting, vesting_bin};
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn devnet(args: &[&str]) -> (Kill, u16) {
-    let port = vesting_e2e::proc::free_port();
-    let p = port.to_string();
-    let mut all = vec!["devnet", "--port", &p, "--block-time-ms", "15", "--archive"];
-    all.extend_from_slice(args);
-    let child = Command::new(vesting_bin())
-        .args(&all)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "devnet did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Kill(child), port)
-}
+use vesting_e2e::proc::devnet;
+use vesting_e2e::vesting;
 
 fn tmp_db(name: &str) -> String {
     let d = std::env::temp_dir().join(format!("vesting-upg-{}-{name}", std::process::id()));
@@ -85,7 +52,7 @@ fn replay_all(db: &str) -> usize {
 
 #[test]
 fn ingest_follows_393_to_424_to_459_and_replays_bit_identical() {
-    let (_devnet, port) = devnet(&["--scenario", "upgrades"]);
+    let (_devnet, port) = devnet(15, &["--scenario", "upgrades"]);
     let db = tmp_db("upgrades");
     let log = ingest(port, &db, 250);
     for spec in [
@@ -104,7 +71,7 @@ fn ingest_follows_393_to_424_to_459_and_replays_bit_identical() {
 
 #[test]
 fn ingest_runs_on_459_from_genesis() {
-    let (_devnet, port) = devnet(&["--scenario", "edges", "--runtime", "459"]);
+    let (_devnet, port) = devnet(15, &["--scenario", "edges", "--runtime", "459"]);
     let db = tmp_db("edges-459");
     let log = ingest(port, &db, 265);
     assert!(
