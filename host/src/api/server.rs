@@ -8,6 +8,7 @@
 use super::router;
 use crate::service::VestingSystem;
 use axum::body::Body;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::BTreeMap;
@@ -173,8 +174,16 @@ pub async fn serve(
             let app = app.clone();
             async move {
                 let r = app.oneshot(req.map(Body::new)).await;
-                drop(busy);
-                r
+                // Busy until the answer's body is sent (or dropped), not only until the
+                // handler returned: a connection writing its answer is never evicted.
+                r.map(|res| {
+                    res.map(|body| {
+                        Body::new(body.map_frame(move |f| {
+                            let _sending = &busy;
+                            f
+                        }))
+                    })
+                })
             }
         });
         let conn = hyper::server::conn::http1::Builder::new()
