@@ -3,8 +3,9 @@
 //! `frame/transaction-payment/rpc`: the aliases a node registers, `state_queryStorage`,
 //! `state_getStorageHash` / `Size`, `system_accountNextIndex`,
 //! `payment_queryInfo` / `payment_queryFeeDetails` (and the `TransactionPaymentApi`
-//! runtime calls) from the devnet's fee rule, and `author_pendingExtrinsics` (always
-//! empty: nothing is submitted).
+//! runtime calls) from the devnet's fee rule, `author_pendingExtrinsics` (always
+//! empty: nothing is submitted) and a lone full node's `system_peers`, `system_nodeRoles`,
+//! `system_syncState`, `system_reservedPeers`, `system_localListenAddresses`.
 use std::sync::Arc;
 
 use codec::{Compact, Decode};
@@ -265,6 +266,22 @@ fn query_storage(s: &Shared, args: &[Json]) -> RpcResult<Json> {
 pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError> {
     m.register_method("author_pendingExtrinsics", |_, _, _| Vec::<String>::new())
         .map_err(reg)?;
+    // A lone full node: no peers, synced to its own head.
+    for name in [
+        "system_peers",
+        "system_reservedPeers",
+        "system_localListenAddresses",
+    ] {
+        m.register_method(name, |_, _, _| Vec::<String>::new())
+            .map_err(reg)?;
+    }
+    m.register_method("system_nodeRoles", |_, _, _| vec!["Full"])
+        .map_err(reg)?;
+    m.register_method("system_syncState", |_, s, _| -> RpcResult<Json> {
+        let head = read(s)?.head().number;
+        Ok(json!({ "startingBlock": 0, "currentBlock": head, "highestBlock": head }))
+    })
+    .map_err(reg)?;
     m.register_method("system_accountNextIndex", |p, s, _| -> RpcResult<u32> {
         let args = positional(&p)?;
         let who = match arg(&args, 0) {

@@ -110,6 +110,23 @@ async fn aliases_hex_forms_nonce_fees_and_pool() {
         .await
         .unwrap();
     assert!(pool.is_empty());
+    let sync: Json = c.request("system_syncState", rpc_params![]).await.unwrap();
+    assert_eq!(
+        sync,
+        json!({"startingBlock": 0, "currentBlock": 3, "highestBlock": 3})
+    );
+    let roles: Vec<String> = c.request("system_nodeRoles", rpc_params![]).await.unwrap();
+    assert_eq!(roles, ["Full"]);
+    let mut fin: Subscription<Json> = c
+        .subscribe(
+            "chain_subscribeFinalisedHeads",
+            rpc_params![],
+            "chain_unsubscribeFinalisedHeads",
+        )
+        .await
+        .unwrap();
+    assert!(fin.next().await.unwrap().unwrap()["number"].is_string());
+    fin.unsubscribe().await.unwrap();
     let info: Json = c
         .request("payment_queryInfo", rpc_params!["0x0c040000"])
         .await
