@@ -374,8 +374,8 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
 }
 
 #[cfg(test)]
-mod policies_tests;
-#[cfg(test)]
 mod params_tests;
+#[cfg(test)]
+mod policies_tests;
 #[cfg(test)]
 mod tests;
