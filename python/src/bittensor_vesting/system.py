@@ -374,19 +374,20 @@ class VestingSystem:
         while True:
             code = self._process.poll()
             if code is not None:
+                tail = self._log_tail(log)
+                self._stop()
                 self.url = None
-                raise VestingError(f"`vesting run` exited with code {code}:\n{self._log_tail(log)}")
+                raise VestingError(f"`vesting run` exited with code {code}:\n{tail}")
             try:
                 _get(self.url, "/health", 5.0)
                 return
             except VestingError:
                 pass
             if time.monotonic() > deadline:
+                tail = self._log_tail(log)
                 self._stop()
                 self.url = None
-                raise VestingError(
-                    f"`vesting run` did not serve its API within {self.start_timeout:.0f} s:\n{self._log_tail(log)}"
-                )
+                raise VestingError(f"`vesting run` did not serve its API within {self.start_timeout:.0f} s:\n{tail}")
             time.sleep(0.2)
 
     @staticmethod

@@ -26,13 +26,13 @@ Standard library only, besides ``wasmtime`` for the local path.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import math
 import os
 import re
 import sqlite3
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -343,6 +343,9 @@ def fetch_multipliers(source: Union[str, "os.PathLike[str]"] = DEFAULT_API, time
 
 
 _POLICIES: Dict[Tuple[str, float], Any] = {}
+# Drop the compiled policies before the interpreter tears wasmtime's ctypes bindings down
+# (else their finalizers print "Exception ignored in ... __del__" at exit).
+atexit.register(_POLICIES.clear)
 
 
 def _vesting_policy() -> Any:
