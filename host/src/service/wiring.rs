@@ -190,3 +190,69 @@ pub fn monitor(
         .with_registry(registry.clone(), fallback, metrics)
         .with_recorded_params()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::BlockRecord;
+
+    fn default_policy() -> Arc<Policy> {
+        PolicyEngine::new(Limits::default(), default_cache_dir())
+            .unwrap()
+            .load(DEFAULT_POLICY_WASM)
+            .unwrap()
+    }
+
+    fn config(max: f64) -> VestingConfig {
+        VestingConfig {
+            max_multiplier: max,
+            ..VestingConfig::default()
+        }
+    }
+
+    #[test]
+    fn recorded_parameters_decide_and_other_ones_are_refused_or_scheduled() {
+        let policy = default_policy();
+        let mut s = Store::in_memory().unwrap();
+        // A fresh database records the configuration's parameters.
+        let a = params_in_force(&s, &config(2.0), &policy).unwrap();
+        assert_eq!(s.param_state().unwrap().in_force.as_ref(), Some(&a));
+        s.apply_block(&BlockRecord {
+            number: 1,
+            hash: format!("0x{:064x}", 1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(params_in_force(&s, &config(2.0), &policy).unwrap(), a);
+        // Other parameters on a database with history: refused, saying what and how.
+        let e = params_in_force(&s, &config(1.5), &policy)
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "max_multiplier: recorded 2, configured 1.5",
+            "use the recorded parameters",
+            "vesting params set",
+            "--accept-param-change",
+        ] {
+            assert!(e.contains(want), "{want:?} not in {e}");
+        }
+        assert_eq!(s.param_state().unwrap().pending, None);
+        // Reads use the recorded parameters whatever is configured.
+        assert_eq!(
+            params_recorded_or_configured(&s, &config(1.5), &policy).unwrap(),
+            a
+        );
+        // Accepted: scheduled, the recorded ones apply until the epoch boundary; a start
+        // with the scheduled parameters is then accepted as well.
+        let b = config(1.5).params().unwrap();
+        let accept = VestingConfig {
+            accept_param_change: true,
+            ..config(1.5)
+        };
+        assert_eq!(params_in_force(&s, &accept, &policy).unwrap(), a);
+        assert_eq!(s.param_state().unwrap().pending.as_ref(), Some(&b));
+        assert_eq!(params_in_force(&s, &config(1.5), &policy).unwrap(), a);
+        // Parameters the policy refuses are refused before anything is recorded.
+        assert!(params_in_force(&s, &config(f64::NAN), &policy).is_err());
+    }
+}
