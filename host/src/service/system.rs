@@ -565,7 +565,9 @@ impl VestingSystem {
             multipliers,
         };
         let policy = self.policy();
-        let out = match policy.apply_weights(&self.params, &input) {
+        // A parameter change the monitor put in force while running counts at once.
+        let params = self.params_in_force();
+        let out = match policy.apply_weights(&params, &input) {
             Ok(out) => Ok(out),
             Err(
                 e @ CallError {
@@ -580,7 +582,7 @@ impl VestingSystem {
                 self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("{e}; the built-in policy answers instead");
                 self.fallback
-                    .apply_weights(&self.params, &input)
+                    .apply_weights(&params, &input)
                     .map_err(Into::into)
             }
         };
@@ -588,6 +590,15 @@ impl VestingSystem {
             .apply_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         out
+    }
+
+    /// The parameters in force: those the store records (changed at an epoch block while
+    /// running), else the configured ones.
+    fn params_in_force(&self) -> Vec<Param> {
+        self.read(|s| s.param_state())
+            .ok()
+            .and_then(|s| s.in_force)
+            .unwrap_or_else(|| self.params.clone())
     }
 
     /// Why `hotkey` has its latest multiplier.
