@@ -43,7 +43,7 @@ fn idle_and_slow_header_floods_leave_health_answering() {
         "http-floods",
         Options {
             config: "api_header_timeout_seconds = 3\napi_max_requests = 2\n\
-                     api_request_timeout_seconds = 4\n",
+                     api_request_timeout_seconds = 10\n",
             open_files: Some(256),
             ..Options::default()
         },
@@ -135,7 +135,7 @@ fn idle_and_slow_header_floods_leave_health_answering() {
         })
         .collect();
     let mut shed = None;
-    wait_for("a request to be shed", Duration::from_secs(3), || {
+    wait_for("a request to be shed", Duration::from_secs(8), || {
         let r = request(
             ops.api,
             "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close",
