@@ -168,6 +168,13 @@ async function main() {
   } catch (e) {
     feeError = e.message.split('\n')[0];
   }
+  // The same through the legacy RPC (payment_queryInfo / payment_queryFeeDetails).
+  // polkadot.js decodes payment_queryInfo as RuntimeDispatchInfoV1 (weight a u64, "stuck
+  // on V1" in its definitions), which fails on what Substrate nodes send
+  // ({ref_time, proof_size}), so the raw answer is read.
+  const remark = api.tx.system.remark('0x00').toHex();
+  const rpcInfo = await provider.send('payment_queryInfo', [remark]);
+  const rpcDetails = await api.rpc.payment.queryFeeDetails(remark);
   const pending = await api.rpc.author.pendingExtrinsics();
 
   Object.assign(summary, {
@@ -192,6 +199,10 @@ async function main() {
     nextEpochStartBlock: nextEpoch.unwrap().toNumber(),
     partialFee,
     feeError,
+    rpcPartialFee: rpcInfo.partialFee,
+    rpcClass: rpcInfo.class,
+    rpcWeight: rpcInfo.weight,
+    rpcAdjustedWeightFee: rpcDetails.inclusionFee.unwrap().adjustedWeightFee.toString(),
     pendingExtrinsics: pending.length,
   });
   console.log(JSON.stringify(summary));

@@ -98,4 +98,13 @@ fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
     assert!(field(&s, "stakeInfos").as_u64().unwrap() >= 1);
     assert!(field(&s, "nextEpochStartBlock").as_u64().unwrap() > 0);
     assert_eq!(field(&s, "pendingExtrinsics"), 0);
+    // The devnet's constant fee rule (host/devnet/README.md), by runtime call and by RPC.
+    assert_eq!(field(&s, "partialFee"), "100000", "{s}");
+    assert_eq!(field(&s, "rpcPartialFee"), "100000");
+    assert_eq!(field(&s, "rpcClass"), "normal");
+    assert_eq!(
+        field(&s, "rpcWeight"),
+        &serde_json::json!({"ref_time": 1_000_000_000u64, "proof_size": 0})
+    );
+    assert_eq!(field(&s, "rpcAdjustedWeightFee"), "100000");
 }
