@@ -117,6 +117,7 @@ def test_started_service_end_to_end(procs, vesting_bin: str, tmp_path: Path) -> 
         assert vs.last_source == "service"
         full = run(vs.adjust_weights(weights, uids, hotkeys))
         assert isinstance(full, AdjustedWeights) and full.source == "service"
+        assert full.freshness is not None and full.freshness.decision_block == stats.multipliers_block
         assert full.weights == adjusted
         assert sum(full.weights_fixed) == 1_000_000_000
         assert full.uids == uids
@@ -148,7 +149,7 @@ def test_started_service_end_to_end(procs, vesting_bin: str, tmp_path: Path) -> 
         vs.process.wait()
         assert not listening(int(vs.url.rsplit(":", 1)[1]))
         local = run(vs.adjust_weights(weights, uids, hotkeys))
-        assert local.source == "local" and vs.last_source == "local"
+        assert local.source == "local" and vs.last_source == "local" and local.freshness is None
         assert local.weights_fixed == full.weights_fixed
         assert local.multipliers == full.multipliers
         assert (local.chain_uids, local.chain_weights) == (full.chain_uids, full.chain_weights)

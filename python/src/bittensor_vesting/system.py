@@ -152,7 +152,8 @@ class AdjustedWeights:
     ``chain_uids`` / ``chain_weights`` what goes to ``subtensor.set_weights`` (non-zero
     weights as u16, the largest 65535). ``source`` is ``"service"`` (``POST
     /weights/apply``) or ``"local"`` (the policy ``.wasm`` run here because the service was
-    unreachable)."""
+    unreachable). ``freshness`` is the service's health with its answer (None for the local
+    path: the multipliers are the latest the service returned)."""
 
     uids: List[int]
     weights: Any
@@ -161,6 +162,7 @@ class AdjustedWeights:
     chain_uids: List[int]
     chain_weights: List[int]
     source: str
+    freshness: Optional[Health] = None
     raw: Dict[str, Any] = field(repr=False, default_factory=dict)
 
 
@@ -244,7 +246,9 @@ class VestingSystem:
 
     The local path (service unreachable) needs the policy ``.wasm``: ``policy_wasm`` (a
     path), ``$VESTING_POLICY_WASM``, or the service's database at ``db_path`` (read-only: the
-    component in service is stored there). Set ``fallback=False`` to raise instead.
+    component in service is stored there). Set ``fallback=False`` to raise instead. A
+    service that answers is never bypassed: its refusals raise :class:`VestingError`,
+    including 503 when its multipliers are stale (``allow_stale=True`` accepts them).
     """
 
     def __init__(
@@ -268,6 +272,7 @@ class VestingSystem:
         policy_wasm: Union[None, str, "os.PathLike[str]"] = None,
         config: Optional[Mapping[str, Any]] = None,
         fallback: bool = True,
+        allow_stale: bool = False,
         start_timeout: float = 120.0,
         request_timeout: float = 30.0,
         log_path: Union[None, str, "os.PathLike[str]"] = None,
@@ -280,6 +285,7 @@ class VestingSystem:
         self.vesting_bin = vesting_bin
         self.api_port = api_port
         self.fallback = fallback
+        self.allow_stale = allow_stale
         self.start_timeout = start_timeout
         self.request_timeout = request_timeout
         self.log_path = os.fspath(log_path) if log_path is not None else None
@@ -488,15 +494,21 @@ class VestingSystem:
     def _adjust(self, weights: Any, uids: Any, hotkeys: Any) -> AdjustedWeights:
         out: Optional[Dict[str, Any]] = None
         source = "service"
+        freshness: Optional[Health] = None
         if self.url is not None:
+            path = "/weights/apply?allow_stale=true" if self.allow_stale else "/weights/apply"
+            body = _w.request_body(weights, uids, hotkeys)
             try:
-                out = _w.apply_weights_api(weights, uids, hotkeys, self.url, self.request_timeout)
+                out = _w._http(self.url, "POST", path, body, self.request_timeout)
             except VestingError as e:
-                # Unreachable, or shedding load: the same answer from the policy here.
-                if not self.fallback or e.status not in (None, 503):
+                # Unreachable: the same answer from the policy here. An answer (a refusal,
+                # stale multipliers: 503) is the service's word and is raised.
+                if not self.fallback or e.status is not None:
                     raise
                 out, source = self._apply_local(weights, uids, hotkeys, e), "local"
             else:
+                if isinstance(out.get("freshness"), dict):
+                    freshness = Health.from_json(out["freshness"], 200 if out["freshness"].get("status") == "ok" else 503)
                 block = (out.get("freshness") or {}).get("decision_block")
                 if block is None or block != self._decision_block:
                     try:
@@ -517,6 +529,7 @@ class VestingSystem:
             chain_uids=[int(x) for x in out["chain_uids"]],
             chain_weights=[int(x) for x in out["chain_weights"]],
             source=source,
+            freshness=freshness,
             raw=dict(out),
         )
 

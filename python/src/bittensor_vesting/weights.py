@@ -251,10 +251,16 @@ def _http(api: str, method: str, path: str, body: Optional[bytes] = None, timeou
 
 
 def apply_weights_api(weights: Any, uids: Any, hotkeys: Any, api: str = DEFAULT_API,
-                      timeout: float = 30.0) -> Dict[str, Any]:
+                      timeout: float = 30.0, allow_stale: bool = False) -> Dict[str, Any]:
     """``POST /weights/apply``: the policy's full output (``uids``, ``weights`` in fixed
-    point, ``multipliers``, ``chain_uids``, ``chain_weights``)."""
-    return _http(api, "POST", "/weights/apply", request_body(weights, uids, hotkeys), timeout)
+    point, ``multipliers``, ``chain_uids``, ``chain_weights``). The service's ``freshness``
+    (its ``/health`` at the time) is left out; a service whose multipliers are stale refuses
+    (HTTP 503) unless ``allow_stale``."""
+    path = "/weights/apply?allow_stale=true" if allow_stale else "/weights/apply"
+    out = _http(api, "POST", path, request_body(weights, uids, hotkeys), timeout)
+    if isinstance(out, dict):
+        out.pop("freshness", None)
+    return out
 
 
 def apply_vesting_multipliers(weights: Any, uids: Any, hotkeys: Any, api: str = DEFAULT_API,
