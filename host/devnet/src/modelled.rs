@@ -82,4 +82,39 @@ mod tests {
         ));
         assert!(storage_items().contains(&"SubtensorModule.TotalHotkeyAlpha".to_string()));
     }
+
+    /// Every listed item and runtime API exists in some served runtime's metadata (a
+    /// misspelt name would silently be unmodelled), and in 424 most of the metadata's
+    /// items are not modelled, so `--strict` has something to refuse.
+    #[test]
+    fn listed_names_exist_in_the_metadata() {
+        let mds: Vec<_> = [393, 424, 459]
+            .iter()
+            .map(|s| crate::runtime::profile(*s).unwrap().md.clone())
+            .collect();
+        for (p, e) in crate::storage::SERVED.iter().chain(RUNTIME_STORAGE) {
+            assert!(
+                mds.iter().any(|md| md.storage(p, e).is_ok()),
+                "{p}.{e} is in no runtime's metadata"
+            );
+        }
+        for m in crate::runtime_api::SERVED.iter().chain(RPC_RUNTIME_APIS) {
+            assert!(
+                m.starts_with("Metadata_") || mds.iter().any(|md| md.runtime_api(m).is_some()),
+                "{m} is in no runtime's metadata"
+            );
+        }
+        let md = &mds[1];
+        let unmodelled = md
+            .storage_entries()
+            .filter(|i| !storage_modelled(&i.pallet, &i.entry))
+            .count();
+        assert!(unmodelled > 100, "{unmodelled}");
+        let info = md.storage("SubtensorModule", "IsNetworkMember").unwrap();
+        assert_eq!(
+            unmodelled_prefix(md, &info.prefix).as_deref(),
+            Some("storage SubtensorModule.IsNetworkMember")
+        );
+        assert_eq!(unmodelled_prefix(md, &info.prefix[..16]), None);
+    }
 }
