@@ -12,8 +12,8 @@ use vesting_e2e::proc::{Proc, free_port, spawn, wait_for};
 use vesting_e2e::vesting;
 use vesting_host::store::Store;
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vesting-params-{}", std::process::id()));
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vesting-params-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -98,7 +98,7 @@ fn max_multiplier(params_json: &str) -> u64 {
 
 #[test]
 fn backfill_and_run_share_one_configuration_and_the_database_keeps_its_parameters() {
-    let d = dir();
+    let d = dir("backfill");
     let (_devnet, url) = devnet();
     let config = d.join("vesting.toml");
     let run_db = d.join("run.db");
@@ -251,7 +251,6 @@ fn backfill_and_run_share_one_configuration_and_the_database_keeps_its_parameter
         &(upto + 1).to_string(),
         "--until",
         &later.to_string(),
-        "--no-follow",
     ]);
     assert_eq!(
         code, 0,
@@ -323,4 +322,65 @@ fn backfill_and_run_share_one_configuration_and_the_database_keeps_its_parameter
     }
     let (_, list, _) = vesting(&["policy", "list", "--db", bf]);
     assert!(list.contains(&format!("(block #{second})")), "{list}");
+}
+
+/// `vesting params set` beside a running `vesting run`: the service puts the change in
+/// force at its next epoch block, every decision before with the old parameters, every
+/// one after with the new.
+#[test]
+fn a_change_set_while_run_serves_goes_into_force_at_its_next_epoch_block() {
+    let d = dir("live");
+    let (_devnet, url) = devnet();
+    let config = d.join("vesting.toml");
+    let db = d.join("run.db");
+    std::fs::write(
+        &config,
+        format!(
+            "netuid = 1\nchain_endpoint = \"{url}\"\ndb_path = \"{}\"\nstart_block = 1\n\
+             max_multiplier = 2.0\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let api = free_port().to_string();
+    let _run = spawn(&["run", "--config", cfg, "--api", &format!("127.0.0.1:{api}")]);
+    wait_for("run to record epochs", Duration::from_secs(120), || {
+        checkpoint(&db).is_some_and(|b| b > 40)
+    });
+    let before = checkpoint(&db).unwrap();
+    let (code, out, err) = vesting(&["params", "set", "--config", cfg, "--max-multiplier", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("max_multiplier: 2 -> 3"), "{out}");
+    let after = checkpoint(&db).unwrap();
+    let activated = || {
+        let (_, list, _) = vesting(&["policy", "list", "--db", db.to_str().unwrap(), "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+        v["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["action"] == "params-activate")
+            .and_then(|l| l["block"].as_u64())
+    };
+    wait_for("the change at an epoch", Duration::from_secs(120), || {
+        activated().is_some()
+    });
+    let at = activated().unwrap();
+    wait_for("a later epoch", Duration::from_secs(120), || {
+        decision_blocks(&db).iter().any(|(b, _)| *b > at)
+    });
+    let decisions = decision_blocks(&db);
+    assert!(
+        decisions.iter().any(|(b, _)| *b == at),
+        "{at}: {decisions:?}"
+    );
+    for (b, p) in &decisions {
+        let want = if *b < at { 2 } else { 3 };
+        assert_eq!(max_multiplier(p), want * 1_000_000_000, "decision #{b}");
+        assert!(*b > before || want == 2, "decision #{b} before the change");
+        assert!(*b <= after || want == 3, "decision #{b} after the change");
+    }
+    let (_, stats, _) = vesting(&["stats", "--db", db.to_str().unwrap()]);
+    assert!(stats.contains("max_multiplier = 3\n"), "{stats}");
 }
