@@ -208,6 +208,25 @@ fn event_parts(e: &ChainEvent) -> (&'static str, &'static str, Vec<Value>) {
                 n(*amount),
             ],
         ),
+        CollateralLocked {
+            netuid,
+            hotkey,
+            locked,
+            total_locked,
+        } => (
+            "SubtensorModule",
+            "CollateralLocked",
+            vec![u(*netuid), account(hotkey), n(*locked), n(*total_locked)],
+        ),
+        MinCollateralSet {
+            netuid,
+            hotkey,
+            min_locked,
+        } => (
+            "SubtensorModule",
+            "MinCollateralSet",
+            vec![u(*netuid), account(hotkey), n(*min_locked)],
+        ),
         RootClaimed { coldkey, tao } => (
             "SubtensorModule",
             "RootClaimed",

@@ -166,6 +166,25 @@ pub fn action_call(md: &ChainMetadata, a: &Action) -> Result<Value> {
                 Value::bool(*allow_partial),
             ],
         ),
+        Action::AddCollateral {
+            hotkey,
+            netuid,
+            alpha,
+            limit_price,
+            ..
+        } => (
+            "add_collateral",
+            vec![u(*netuid), account(hotkey), num(*alpha), num(*limit_price)],
+        ),
+        Action::SetMinCollateral {
+            hotkey,
+            netuid,
+            min_locked,
+            ..
+        } => (
+            "set_min_collateral",
+            vec![u(*netuid), account(hotkey), num(*min_locked)],
+        ),
         Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
             return Err(DevnetError::Encode(
                 "devnet knobs are not extrinsics".into(),

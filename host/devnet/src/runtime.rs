@@ -44,6 +44,13 @@ pub struct Rules {
     /// The calls `transfer_stake_and_hotkey` (143) and `move_stake_limit` (149)
     /// (RaoFoundation/subtensor `pallets/subtensor/src/macros/dispatches.rs`).
     pub calls_459: bool,
+    /// Miner collateral (`add_collateral` 144, `set_min_collateral` 145, and at the
+    /// epoch `settle_miner_collateral` before a miner's incentive is credited; an
+    /// incentive that leaves nothing after capture is skipped, `AutoStakeAdded` with it):
+    /// RaoFoundation/subtensor `pallets/subtensor/src/subnets/collateral.rs`,
+    /// `coinbase/run_coinbase/dividend_distribution.rs`
+    /// `distribute_dividends_and_incentives` (`crate::model::collateral`).
+    pub miner_collateral: bool,
 }
 
 impl Default for Rules {
@@ -60,6 +67,7 @@ impl Default for Rules {
                 alpha_fees: true,
                 subnet_owner_change: false,
                 calls_459: false,
+                miner_collateral: false,
             })
     }
 }
@@ -94,6 +102,7 @@ pub const KNOWN: &[Known] = &[
             alpha_fees: false,
             subnet_owner_change: false,
             calls_459: false,
+            miner_collateral: false,
         },
         provenance: "real finney metadata (CortexLM/bittensor-rs metadata/finney.scale at 46857473)",
         source: Source::File(FINNEY_393_METADATA),
@@ -107,6 +116,7 @@ pub const KNOWN: &[Known] = &[
             alpha_fees: true,
             subnet_owner_change: false,
             calls_459: false,
+            miner_collateral: false,
         },
         provenance: "real finney metadata (0xKheops/taohop .papi/metadata/bittensor.scale at 028da9b1)",
         source: Source::File(FINNEY_METADATA),
@@ -120,6 +130,7 @@ pub const KNOWN: &[Known] = &[
             alpha_fees: true,
             subnet_owner_change: true,
             calls_459: true,
+            miner_collateral: true,
         },
         provenance: "built from the 424 registry with the RaoFoundation/subtensor 459 changes (src/spec459.rs)",
         source: Source::Built(crate::spec459::build),

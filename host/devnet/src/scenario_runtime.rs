@@ -19,6 +19,12 @@ fn needs(a: &Action) -> Option<Need> {
             ("transfer_stake_and_hotkey", 459, |r| r.calls_459)
         }
         Action::MoveStakeLimit { .. } => ("move_stake_limit", 459, |r| r.calls_459),
+        Action::AddCollateral { .. } => ("add_collateral (miner collateral)", 459, |r| {
+            r.miner_collateral
+        }),
+        Action::SetMinCollateral { .. } => ("set_min_collateral (miner collateral)", 459, |r| {
+            r.miner_collateral
+        }),
         Action::RemoveStake { alpha_fee, .. } if *alpha_fee > 0 => {
             ("remove_stake with alpha_fee (fees in alpha)", 424, |r| {
                 r.alpha_fees
@@ -84,6 +90,16 @@ mod tests {
         let t = r#"{ kind = "transfer_stake_and_hotkey", coldkey = "alice", dest_coldkey = "nina", origin_hotkey = "alice-v", dest_hotkey = "bob-m1", origin_netuid = 1, dest_netuid = 1, alpha = 1 }"#;
         assert!(with("424", "", t).contains("transfer_stake_and_hotkey"));
         assert_eq!(with("459", "", t), "");
+        let lock = r#"{ kind = "add_collateral", coldkey = "bob", hotkey = "bob-m1", netuid = 1, alpha = 1 }"#;
+        let e = with("424", "", lock);
+        assert!(
+            e.contains("add_collateral") && e.contains("needs runtime 459"),
+            "{e}"
+        );
+        assert_eq!(with("459", "", lock), "");
+        let floor = r#"{ kind = "set_min_collateral", coldkey = "bob", hotkey = "bob-m1", netuid = 1, min_locked = 1 }"#;
+        assert!(with("424", "", floor).contains("set_min_collateral"));
+        assert_eq!(with("459", "", floor), "");
         let fee = r#"{ kind = "remove_stake", coldkey = "alice", hotkey = "alice-v", netuid = 1, alpha = 5, alpha_fee = 1 }"#;
         let e = with("393", "", fee);
         assert!(e.contains("alpha_fee") && e.contains("runtime 393"), "{e}");

@@ -1,7 +1,8 @@
 //! The built-in `upgrades` scenario (393 -> 424 -> 459 on one chain): epochs where its
 //! header says, no action dropped, many flows inside epoch blocks, served positions equal
 //! ground truth and the model's stakes at every block, and every block's events and
-//! storage decode with the metadata of the runtime that executed it.
+//! storage decode with the metadata of the runtime that executed it; spec 459 miner
+//! collateral capture stays in the miner's position.
 
 use std::collections::BTreeSet;
 
@@ -179,3 +180,151 @@ fn upgrades_events_and_storage_decode_with_each_blocks_runtime() {
         assert!(items > 50, "block {b}: {items} values");
     }
 }
+
+/// Spec 459 miner collateral on (m-b1, miner-b, sn1): bought at 143 (`StakeAdded` +
+/// `CollateralLocked`), a floor at 145 and 170; at the epochs 161, 181 and 201 part or all
+/// of m-b1's incentive (2.05 alpha) is captured into the lock with no event, staked to
+/// (m-b1, miner-b) itself, so the position gains it as `Emission`; `AutoStakeAdded` (to
+/// val-a from 165) carries what is left and is absent when nothing is.
+#[test]
+fn upgrades_collateral_capture_stays_in_the_miners_position() {
+    let c = chain();
+    let (mb1, mb, mb2, va) = (
+        named_account("m-b1"),
+        named_account("miner-b"),
+        named_account("m-b2"),
+        named_account("val-a"),
+    );
+    let blk = |b: u64| c.block(&c.hash_at(b).unwrap()).unwrap();
+    let st = |b: u64| c.state_at(&c.hash_at(b).unwrap()).unwrap();
+    // 143: the whole free position (50.4525 alpha) is locked and 0.5475 bought.
+    let ev: Vec<ChainEvent> = blk(143)
+        .events
+        .iter()
+        .filter(|e| e.phase == Phase::ApplyExtrinsic(1))
+        .map(|e| e.event.clone())
+        .collect();
+    assert!(
+        matches!(&ev[..], [
+            ChainEvent::StakeAdded { coldkey, hotkey, alpha: 547_500_000, netuid: 1, .. },
+            ChainEvent::CollateralLocked { netuid: 1, hotkey: h, locked: 51_000_000_000, total_locked: 51_000_000_000 },
+            ChainEvent::ExtrinsicSuccess { .. },
+        ] if *coldkey == mb && *hotkey == mb1 && *h == mb1),
+        "{ev:?}"
+    );
+    let truth_of = |b: u64, hot: &[u8; 32], cold: &[u8; 32]| -> Vec<(TruthKind, i64)> {
+        blk(b)
+            .truth
+            .iter()
+            .filter(|t| t.netuid == 1 && t.hotkey == *hot && t.coldkey == *cold)
+            .map(|t| (t.kind, t.amount))
+            .collect()
+    };
+    assert_eq!(
+        truth_of(143, &mb1, &mb),
+        vec![(TruthKind::ManualIn, 547_500_000)]
+    );
+    assert!(blk(145).events.iter().any(|e| matches!(
+        e.event,
+        ChainEvent::MinCollateralSet {
+            netuid: 1,
+            min_locked: 52_000_000_000,
+            ..
+        }
+    )));
+    let locked = |b: u64| st(b).collateral_locked(1, &mb1, &mb);
+    assert_eq!(locked(160), 51_000_000_000);
+    // Capture emits nothing: no collateral event in any epoch block.
+    for b in [161, 181, 201, 221, 241] {
+        assert!(
+            !blk(b).events.iter().any(|e| matches!(
+                e.event,
+                ChainEvent::CollateralLocked { .. } | ChainEvent::MinCollateralSet { .. }
+            )),
+            "{b}"
+        );
+    }
+    let auto = |b: u64, hot: &[u8; 32]| -> Vec<(AccountIdT, u64)> {
+        blk(b)
+            .events
+            .iter()
+            .filter_map(|e| match &e.event {
+                ChainEvent::AutoStakeAdded {
+                    netuid: 1,
+                    destination,
+                    hotkey,
+                    incentive,
+                    ..
+                } if hotkey == hot => Some((*destination, *incentive)),
+                _ => None,
+            })
+            .collect()
+    };
+    // 161, no auto-stake yet: 1 alpha captured, 1.05 liquid, both to (m-b1, miner-b).
+    assert_eq!(locked(161), 52_000_000_000);
+    assert_eq!(
+        truth_of(161, &mb1, &mb),
+        vec![(TruthKind::Emission, 2_050_000_000)]
+    );
+    // 181, auto-stake to val-a, shortfall 2.55: all 2.05 captured, no AutoStakeAdded for
+    // m-b1 (m-b2's, same coldkey, is there); the position still gains the 2.05.
+    assert_eq!(locked(181), 54_050_000_000);
+    assert!(auto(181, &mb1).is_empty());
+    assert_eq!(auto(181, &mb2), vec![(va, 1_025_000_000)]);
+    assert_eq!(
+        truth_of(181, &mb1, &mb),
+        vec![(TruthKind::Emission, 2_050_000_000)]
+    );
+    // 201: the last 0.5 captured (to m-b1), 1.55 auto-staked to val-a.
+    assert_eq!(locked(201), 54_550_000_000);
+    assert_eq!(auto(201, &mb1), vec![(va, 1_550_000_000)]);
+    assert_eq!(
+        truth_of(201, &mb1, &mb),
+        vec![(TruthKind::Emission, 500_000_000)]
+    );
+    // 221: the floor is met and nothing is released above it; all goes to val-a.
+    assert_eq!(locked(221), 54_550_000_000);
+    assert_eq!(auto(221, &mb1), vec![(va, 2_050_000_000)]);
+    assert!(truth_of(221, &mb1, &mb).is_empty());
+    // AutoStakeAdded.incentive = the uid's incentive minus what was captured.
+    for (b, captured) in [(181u64, 2_050_000_000u64), (201, 500_000_000), (221, 0)] {
+        let inc = blk(b)
+            .events
+            .iter()
+            .find_map(|e| match &e.event {
+                ChainEvent::IncentiveAlphaEmittedToMiners {
+                    netuid: 1,
+                    emissions,
+                } => Some(emissions[st(b).subnets[&1].uids[&mb1] as usize]),
+                _ => None,
+            })
+            .unwrap();
+        let paid: u64 = auto(b, &mb1).iter().map(|(_, i)| i).sum();
+        assert_eq!(paid, inc - captured, "{b}");
+    }
+    // Genesis plus ground truth is the model's stake of (m-b1, miner-b) at every block.
+    let mut sum = st(0).stake(&mb1, &mb, 1) as i64;
+    for b in 1..=BLOCKS {
+        sum += truth_of(b, &mb1, &mb).iter().map(|(_, a)| a).sum::<i64>();
+        assert_eq!(sum, st(b).stake(&mb1, &mb, 1) as i64, "{b}");
+    }
+    // The lock keeps the alpha in place: only the free part can leave.
+    let s201 = st(201);
+    let free = s201.stake(&mb1, &mb, 1) - locked(201);
+    assert_eq!(free, 1_050_000_000);
+    let remove = |alpha| crate::model::Action::RemoveStake {
+        coldkey: mb,
+        hotkey: mb1,
+        netuid: 1,
+        alpha,
+        alpha_fee: 0,
+    };
+    assert!(s201.check_action(&remove(free)).is_ok());
+    let e = s201
+        .check_action(&remove(free + 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("StakeUnavailable"), "{e}");
+}
+
+type AccountIdT = crate::model::AccountId;

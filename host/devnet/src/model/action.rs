@@ -160,6 +160,32 @@ pub enum Action {
         #[serde(default)]
         allow_partial: bool,
     },
+    /// `add_collateral(netuid, hotkey, alpha, limit_price)` (spec 459, call 144): locks
+    /// `alpha` of miner collateral on the signer's own (hotkey, netuid) position, first
+    /// from its free stake, buying the rest with TAO (`StakeAdded`) refused when the
+    /// price is above `limit_price` (rao per alpha, default u64::MAX: no limit);
+    /// `CollateralLocked`.
+    AddCollateral {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+        #[serde(default = "no_limit")]
+        limit_price: u64,
+    },
+    /// `set_min_collateral(netuid, hotkey, min_locked)` (spec 459, call 145): the floor
+    /// below which the position's incentive is captured into the lock at the epoch;
+    /// `MinCollateralSet`.
+    SetMinCollateral {
+        #[serde(with = "account")]
+        coldkey: AccountId,
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        min_locked: u64,
+    },
     /// Devnet knob (spec 459): `hotkey` (owned by `coldkey`) becomes the subnet's
     /// lock-conviction leader; at the subnet's next epoch drain, before the epoch runs,
     /// ownership moves to it (`SubnetOwnerChanged`, no `NeuronRegistered` if it takes a
@@ -184,6 +210,10 @@ pub enum Action {
     },
     /// Devnet knob: the next `count` epochs of the subnet find inconsistent state.
     SkipEpochs { netuid: NetUid, count: u32 },
+}
+
+fn no_limit() -> u64 {
+    u64::MAX
 }
 
 impl Action {
@@ -217,6 +247,8 @@ impl Action {
             Action::SetAutoStake { .. } => "set_coldkey_auto_stake_hotkey",
             Action::TransferStakeAndHotkey { .. } => "transfer_stake_and_hotkey",
             Action::MoveStakeLimit { .. } => "move_stake_limit",
+            Action::AddCollateral { .. } => "add_collateral",
+            Action::SetMinCollateral { .. } => "set_min_collateral",
             Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
                 return None;
             }
@@ -238,7 +270,9 @@ impl Action {
             | Action::Register { coldkey, .. }
             | Action::SetAutoStake { coldkey, .. }
             | Action::TransferStakeAndHotkey { coldkey, .. }
-            | Action::MoveStakeLimit { coldkey, .. } => Some(*coldkey),
+            | Action::MoveStakeLimit { coldkey, .. }
+            | Action::AddCollateral { coldkey, .. }
+            | Action::SetMinCollateral { coldkey, .. } => Some(*coldkey),
             _ => None,
         }
     }

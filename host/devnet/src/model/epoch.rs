@@ -255,6 +255,24 @@ impl ChainState {
             let Some(owner) = self.owner.get(&hotkey).copied() else {
                 continue;
             };
+            // Spec 459 (RaoFoundation/subtensor `coinbase/run_coinbase/
+            // dividend_distribution.rs` `distribute_dividends_and_incentives`): collateral
+            // is settled first; below the miner's floor part of the incentive is captured
+            // into the lock, staked to (hotkey, owner) itself with no event
+            // (`crate::model::collateral`). Only the rest, `liquid`, goes on, and
+            // `if liquid.is_zero() { continue; }`: no `AutoStakeAdded` when all is
+            // captured (nor, from 459, for a zero incentive).
+            let incentive = if self.rules.miner_collateral {
+                let captured =
+                    self.settle_collateral(ex, netuid, hotkey, owner, incentive, incentive);
+                let liquid = incentive - captured;
+                if liquid == 0 {
+                    continue;
+                }
+                liquid
+            } else {
+                incentive
+            };
             let dest = self.auto_stake.get(&(owner, netuid)).copied();
             if let Some(destination) = dest {
                 ex.emit(ChainEvent::AutoStakeAdded {
@@ -304,7 +322,18 @@ impl ChainState {
                 recorded.insert(hotkey, d - take_alpha);
             }
             let owner = self.owner.get(&hotkey).copied().unwrap_or(hotkey);
-            self.credit(ex, hotkey, owner, netuid, take_alpha, TruthKind::Emission);
+            // Spec 459: the whole dividend settles the hotkey's collateral, only the
+            // take can be captured (`settle_miner_collateral(.., total, take)`); the
+            // captured part is staked to (hotkey, owner) as the take would be.
+            let captured = self.settle_collateral(ex, netuid, hotkey, owner, d, take_alpha);
+            self.credit(
+                ex,
+                hotkey,
+                owner,
+                netuid,
+                take_alpha - captured,
+                TruthKind::Emission,
+            );
             ex.touch(self, hotkey, netuid);
             self.pools
                 .entry((hotkey, netuid))

@@ -4,6 +4,7 @@
 
 pub mod action;
 mod calls459;
+mod collateral;
 mod epoch;
 mod neurons;
 pub mod pool;
@@ -54,6 +55,9 @@ pub struct ChainState {
     /// (netuid, hotkey, coldkey) -> alpha claimed so far (`RootClaimed`, u128).
     #[serde(skip)]
     pub root_claimed: OrdMap<(NetUid, AccountId, AccountId), u128>,
+    /// (netuid, hotkey, coldkey) -> miner collateral (`MinerCollateral`, spec 459).
+    #[serde(skip)]
+    pub collateral: OrdMap<(NetUid, AccountId, AccountId), MinerCollateral>,
     pub max_epochs_per_block: u16,
     /// Blocks before this one use the legacy epoch rule.
     pub dynamic_tempo_from: u64,
@@ -87,6 +91,7 @@ impl ChainState {
             auto_stake: OrdMap::new(),
             delegate_take: OrdMap::new(),
             root_claimed: OrdMap::new(),
+            collateral: OrdMap::new(),
             max_epochs_per_block: 2,
             dynamic_tempo_from: 0,
             rules: crate::runtime::Rules::default(),

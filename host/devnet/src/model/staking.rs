@@ -17,7 +17,7 @@ impl ChainState {
                 hotkey,
                 netuid,
                 tao,
-            } => self.add_stake(ex, coldkey, hotkey, netuid, tao),
+            } => self.add_stake(ex, coldkey, hotkey, netuid, tao).map(|_| ()),
             Action::RemoveStake {
                 coldkey,
                 hotkey,
@@ -254,6 +254,19 @@ impl ChainState {
                 alpha,
                 limit_price,
             ),
+            Action::AddCollateral {
+                coldkey,
+                hotkey,
+                netuid,
+                alpha,
+                limit_price,
+            } => self.add_collateral(ex, coldkey, hotkey, netuid, alpha, limit_price),
+            Action::SetMinCollateral {
+                coldkey,
+                hotkey,
+                netuid,
+                min_locked,
+            } => self.set_min_collateral(ex, coldkey, hotkey, netuid, min_locked),
             Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
                 self.apply_knob(a)
             }
@@ -276,7 +289,7 @@ impl ChainState {
         Ok(((tao as u128) * 1_000_000_000 / p as u128) as u64)
     }
 
-    fn tao_for_alpha(&self, netuid: NetUid, alpha: u64) -> Result<u64> {
+    pub(super) fn tao_for_alpha(&self, netuid: NetUid, alpha: u64) -> Result<u64> {
         let p = self.subnet(netuid)?.price_rao;
         Ok(((alpha as u128) * p as u128 / 1_000_000_000) as u64)
     }
@@ -332,6 +345,17 @@ impl ChainState {
                 show(&hotkey)
             ));
         }
+        // Spec 459: alpha locked as miner collateral cannot leave the position
+        // (`subnets/collateral.rs` `ensure_hotkey_covers_collateral`,
+        // `available_to_unstake_from_hotkey`).
+        let locked = self.collateral_locked(netuid, &hotkey, &coldkey);
+        if held - alpha < locked {
+            return err(format!(
+                "{what}: {locked} of the {held} alpha coldkey {} holds on hotkey {} netuid {netuid} is locked as miner collateral, {alpha} cannot leave (StakeUnavailable)",
+                show(&coldkey),
+                show(&hotkey)
+            ));
+        }
         ex.touch(self, hotkey, netuid);
         let legacy = self.rules.legacy_shares;
         if let Some(p) = self.pools.get_mut(&(hotkey, netuid)) {
@@ -356,14 +380,15 @@ impl ChainState {
         }
     }
 
-    fn add_stake(
+    /// `add_stake`; returns the alpha bought.
+    pub(super) fn add_stake(
         &mut self,
         ex: &mut Exec,
         coldkey: AccountId,
         hotkey: AccountId,
         netuid: NetUid,
         tao: u64,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let fee_bps = self.subnet(netuid)?.stake_fee_bps as u128;
         self.require_hotkey(&hotkey)?;
         let bal = self.balances.get(&coldkey).copied().unwrap_or(0);
@@ -401,7 +426,7 @@ impl ChainState {
             netuid,
             fee,
         });
-        Ok(())
+        Ok(alpha)
     }
 
     fn remove_stake(

@@ -186,6 +186,20 @@ pub enum ChainEvent {
         destination_netuid: NetUid,
         amount: u64,
     },
+    /// Spec 459 `add_collateral` (and a collateralised registration): `locked` is what
+    /// this call locked, `total_locked` the position's lock after it.
+    CollateralLocked {
+        netuid: NetUid,
+        hotkey: AccountId,
+        locked: u64,
+        total_locked: u64,
+    },
+    /// Spec 459 `set_min_collateral`.
+    MinCollateralSet {
+        netuid: NetUid,
+        hotkey: AccountId,
+        min_locked: u64,
+    },
     /// `tao` is what a claim paid on root (spec 441+); 0 before, when the event has no
     /// such field (the encoder drops it: `crate::encode`).
     RootClaimed {
@@ -202,6 +216,26 @@ pub enum ChainEvent {
         mandatory: bool,
     },
 }
+
+/// A stake position's miner collateral (spec 459 `MinerCollateralState`, keyed by
+/// `(netuid, hotkey, coldkey)`; RaoFoundation/subtensor
+/// `pallets/subtensor/src/subnets/collateral.rs`). The locked alpha stays in the
+/// position as stake: the lock only limits what can leave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MinerCollateral {
+    /// Alpha locked in the position.
+    pub locked: u64,
+    /// `drain_ratio` (U64F64, `CollateralDrainRatio` when the entry was made; default 1)
+    /// in parts of 1e9: alpha released per alpha of emission earned above the floor.
+    pub drain_ratio_ppb: u64,
+    /// The miner-set floor: below it, emission is captured into the lock.
+    pub min_locked: u64,
+    /// Lifetime emission settled against the entry.
+    pub earned: u64,
+}
+
+/// `DefaultCollateralDrainRatio` (`U64F64::from_num(1)`), in parts of 1e9.
+pub const DEFAULT_DRAIN_RATIO_PPB: u64 = 1_000_000_000;
 
 /// Where in the block an event was emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
