@@ -264,12 +264,12 @@ def apply_weights_api(weights: Any, uids: Any, hotkeys: Any, api: str = DEFAULT_
 
 
 def apply_vesting_multipliers(weights: Any, uids: Any, hotkeys: Any, api: str = DEFAULT_API,
-                              timeout: float = 30.0) -> Tuple[List[int], List[int]]:
+                              timeout: float = 30.0, allow_stale: bool = False) -> Tuple[List[int], List[int]]:
     """The validator's weights adjusted by the service: ``(uids, weights)`` for
     ``subtensor.set_weights`` (u16 weights, zero weights left out). ``weights``, ``uids``
     and ``hotkeys`` have one entry per uid (lists, numpy arrays or torch tensors); a uid whose
     hotkey is not the one its multiplier was computed for gets weight 0."""
-    out = apply_weights_api(weights, uids, hotkeys, api, timeout)
+    out = apply_weights_api(weights, uids, hotkeys, api, timeout, allow_stale)
     return list(out["chain_uids"]), list(out["chain_weights"])
 
 
