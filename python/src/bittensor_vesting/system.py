@@ -458,7 +458,8 @@ class VestingSystem:
         return bytes(row[0]) if row else None
 
     def _apply_local(self, weights: Any, uids: Any, hotkeys: Any, why: VestingError) -> Dict[str, Any]:
-        if self._multipliers is None:
+        if not self._multipliers:
+            # None read from the service yet: its database's latest, if known.
             if not self.db_path:
                 raise VestingError(f"{why.message}; no multipliers for the local path (none read yet, no db_path)")
             self._multipliers = _w.fetch_multipliers(self.db_path)
