@@ -246,3 +246,30 @@ def test_start_errors(procs, vesting_bin: str, tmp_path: Path, monkeypatch: pyte
 
     with pytest.raises(VestingError, match="subtensor must be"):
         VestingSystem(subtensor="not-a-network")
+
+
+def test_stale_multipliers_are_refused_not_bypassed(procs, vesting_bin: str, tmp_path: Path) -> None:
+    """A service that answers is never worked around: stale multipliers (503) raise, they
+    are not replaced by the local path; allow_stale=True accepts them, marked stale."""
+    devnet, chain = procs.devnet()
+    vs = VestingSystem(
+        subtensor=f"ws://127.0.0.1:{chain}", subnet_id=1, db_path=tmp_path / "v.db", vesting_bin=vesting_bin,
+        config={"max_decision_age_seconds": 1},
+    )
+    run(vs.initialize())
+    try:
+        wait_for("multipliers", 120, lambda: len(run(vs.get_vesting_stats()).miners) >= 2)
+        devnet.kill()
+        devnet.wait()
+        wait_for("the service to call its multipliers stale", 60, lambda: not run(vs.get_vesting_stats()).health.ok)
+        stats = run(vs.get_vesting_stats())
+        uids, hotkeys = [m.uid for m in stats.miners], [m.hotkey for m in stats.miners]
+        with pytest.raises(VestingError, match="stale") as e:
+            run(vs.apply_vesting_multipliers([1.0] * len(uids), uids, hotkeys))
+        assert e.value.status == 503 and vs.last_source != "local"
+        vs.allow_stale = True
+        out = run(vs.adjust_weights([1.0] * len(uids), uids, hotkeys))
+        assert out.source == "service" and out.freshness is not None and not out.freshness.ok
+        assert sum(out.weights_fixed) == 1_000_000_000
+    finally:
+        run(vs.shutdown())
