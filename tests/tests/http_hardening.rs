@@ -119,7 +119,22 @@ fn idle_and_slow_header_floods_leave_health_answering() {
     );
     drop(slow);
     assert_eq!(timed_health(ops.api).0, Some(200));
+}
 
+/// Shedding and the request timeout, on a service of its own (not in the flood's
+/// aftermath, where the open-file limit and evictions make the timing unreliable).
+#[test]
+fn stalled_bodies_shed_other_requests_then_time_out() {
+    let ops = Ops::start(
+        "http-shed",
+        Options {
+            config: "api_max_requests = 2\napi_request_timeout_seconds = 10\n",
+            ..Options::default()
+        },
+    );
+    wait_for("/health", Duration::from_secs(60), || {
+        timed_health(ops.api).0 == Some(200)
+    });
     // Two requests whose bodies stall hold api_max_requests = 2: others are shed at once
     // (503, JSON, Retry-After), /health still answers; after the request timeout (408) the
     // API serves again.
