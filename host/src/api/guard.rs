@@ -95,6 +95,20 @@ pub async fn head_limits(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Times each request by route (its pattern, `/miners/{hotkey}`; `unmatched` for the
+/// fallback) into `vesting_http_request_duration_seconds`: from the router's first look
+/// at it to its answer's headers, so the server's own time, not the client's or hyper's.
+pub async fn time_requests(State(s): S, req: Request, next: Next) -> Response {
+    let t = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    let res = next.run(req).await;
+    s.metrics().http.durations.observe(&route, t.elapsed());
+    res
+}
+
 /// Answers 408 when a request is not read and answered within `d`.
 pub fn timeout(d: Duration) -> tower_http::timeout::TimeoutLayer {
     tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, d)

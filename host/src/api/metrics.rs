@@ -211,5 +211,10 @@ pub async fn render(State(s): S) -> impl IntoResponse {
         "counter",
         http.timeouts.load(Ordering::Relaxed).to_string(),
     );
+    http.durations.render(
+        "vesting_http_request_duration_seconds",
+        "Time per HTTP request by route, measured in the server (from routing to the answer's headers).",
+        &mut out,
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -118,6 +118,11 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
             system.clone(),
             guard::json_errors,
         ))
+        // Outermost: the time includes shedding, limits and the JSON error bodies.
+        .layer(axum::middleware::from_fn_with_state(
+            system.clone(),
+            guard::time_requests,
+        ))
         .with_state(system)
 }
 
@@ -423,3 +428,6 @@ async fn apply(
     freshness_headers(&mut response, &health);
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests;

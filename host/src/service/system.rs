@@ -45,6 +45,9 @@ pub struct HttpMetrics {
     pub shed: AtomicU64,
     /// Requests answered 408: not read and answered within the request timeout.
     pub timeouts: AtomicU64,
+    /// Time per request by route, from the router's first look at it to its answer's
+    /// headers (`vesting_http_request_duration_seconds`).
+    pub durations: super::durations::RequestDurations,
 }
 
 /// One miner's line in the stats.
