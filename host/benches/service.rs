@@ -2,7 +2,9 @@
 //!
 //! 1. `POST /weights/apply` for 256 uids over loopback HTTP while the monitor ingests: an
 //!    open-loop paced load (request i is due at t0 + i/RATE; latency runs from the due time
-//!    to the full response, so a stall delays every request behind it and shows up).
+//!    to the full response, so a stall delays every request behind it and shows up); beside
+//!    it the server's own time per request, from its `/metrics` histogram
+//!    (`vesting_http_request_duration_seconds{route="/weights/apply"}`).
 //! 2. Hot swap: `POST /policy/activate` with a wasm body (check + compile + store +
 //!    activate) of the example `classic` policy and of the default policy, alternately,
 //!    always as bytes the engine has not compiled yet; the steps apart (`POST
@@ -498,6 +500,14 @@ fn main() {
         m.apply_requests.load(std::sync::atomic::Ordering::Relaxed),
         m.apply_nanos.load(std::sync::atomic::Ordering::Relaxed),
     );
+    let server_hist = || {
+        m.http
+            .durations
+            .route("/weights/apply")
+            .map(|h| h.snapshot())
+            .unwrap_or_default()
+    };
+    let server0 = server_hist();
     let t0 = Instant::now() + Duration::from_millis(100);
     // Requests not sent by then are given up (an overloaded server would otherwise make
     // the run last as long as the backlog).
@@ -551,6 +561,7 @@ fn main() {
         m.apply_requests.load(std::sync::atomic::Ordering::Relaxed),
         m.apply_nanos.load(std::sync::atomic::Ordering::Relaxed),
     );
+    let server = server_hist().since(&server0);
     let mut errors = std::collections::BTreeMap::<u16, u64>::new();
     for s in samples.iter().filter(|s| s.status != 200) {
         *errors.entry(s.status).or_default() += 1;
@@ -597,6 +608,19 @@ fn main() {
         pct(&lag, 0.99),
         pct(&lag, 1.0),
         (apply_ns1 - apply_ns0) as f64 / 1e6 / (apply_n1 - apply_n0).max(1) as f64
+    );
+    // The server's own view: `vesting_http_request_duration_seconds{route="/weights/apply"}`
+    // over the run (routing to the answer's headers), next to the client's.
+    println!(
+        "  server side (/metrics histogram, {} requests, interpolated in buckets) ms: p50 {:.3}, p90 {:.3}, p99 {:.3}, p99.9 {:.3}, mean {:.3}; client side (above) p50 {}, p99 {}",
+        server.count(),
+        server.quantile(0.5) * 1e3,
+        server.quantile(0.9) * 1e3,
+        server.quantile(0.99) * 1e3,
+        server.quantile(0.999) * 1e3,
+        server.mean() * 1e3,
+        pct_of(&lat, total, 0.5),
+        pct_of(&lat, total, 0.99),
     );
     println!(
         "  meanwhile: devnet produced {} blocks, the monitor ingested {} blocks and {} epochs (finalized {ingested0} -> {ingested1})",

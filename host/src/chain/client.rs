@@ -1,7 +1,9 @@
 //! A connection to a node over the legacy Substrate JSON-RPC (subxt's RPC client, counted):
 //! finalized heads, block hashes in batches, one `System.Events` read per block, batched
 //! storage reads (`state_queryStorageAt`, `state_getKeysPaged`), and the metadata of the
-//! runtime each block runs (fetched again after `System.CodeUpdated`).
+//! runtime each block runs (fetched again after `System.CodeUpdated`). A client can share
+//! a [`ReadMemo`]: state reads at a block hash are answered once for every caller that asks
+//! the same (a read ahead of the processing and the processing's own read of it).
 
 use std::sync::Arc;
 
@@ -47,6 +49,48 @@ fn parse_hex(s: &str, what: &str) -> Result<Vec<u8>, ChainError> {
     hex::decode(s.trim_start_matches("0x")).map_err(|e| ChainError::decode(what, e))
 }
 
+/// State reads shared between the clients that hold it, by block and request: the first
+/// caller sends the request, later ones (also while it is in flight) get its answer. State
+/// at a block hash never changes, so a memoised answer is exact. Entries stay until
+/// [`ReadMemo::forget_before`] drops those of older blocks; a failed read is not kept.
+#[derive(Default)]
+pub struct ReadMemo {
+    cells: std::sync::Mutex<MemoCells>,
+}
+
+type MemoCells = std::collections::BTreeMap<(u64, String), Arc<tokio::sync::OnceCell<Json>>>;
+
+impl ReadMemo {
+    pub fn new() -> Arc<Self> {
+        Arc::new(ReadMemo::default())
+    }
+
+    fn cell(&self, number: u64, key: String) -> Arc<tokio::sync::OnceCell<Json>> {
+        self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((number, key))
+            .or_default()
+            .clone()
+    }
+
+    /// Drops the reads at blocks before `number`.
+    pub fn forget_before(&self, number: u64) {
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        let keep = cells.split_off(&(number, String::new()));
+        *cells = keep;
+    }
+
+    /// Reads held.
+    pub fn len(&self) -> usize {
+        self.cells.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A connection to one node.
 #[derive(Clone)]
 pub struct ChainClient {
@@ -54,6 +98,7 @@ pub struct ChainClient {
     rpc: RpcClient,
     stats: Arc<RpcStats>,
     genesis: Hash,
+    memo: Option<Arc<ReadMemo>>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +121,7 @@ impl ChainClient {
             rpc,
             stats,
             genesis: [0; 32],
+            memo: None,
         };
         let g = c
             .block_hashes(0, 0)
@@ -88,6 +134,14 @@ impl ChainClient {
             })?;
         c.genesis = g;
         Ok(c)
+    }
+
+    /// The same connection, its state reads shared through `memo`.
+    pub fn with_memo(&self, memo: Arc<ReadMemo>) -> Self {
+        ChainClient {
+            memo: Some(memo),
+            ..self.clone()
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -116,6 +170,32 @@ impl ChainClient {
             .request(method, params)
             .await
             .map_err(|e| classify(&self.url, method, e))
+    }
+
+    /// A state read at block `number`: through the memo when there is one (`key` names
+    /// the request: method, parameters and the block hash).
+    async fn state_request<T: serde::de::DeserializeOwned>(
+        &self,
+        number: u64,
+        method: &str,
+        key: impl FnOnce() -> String,
+        params: subxt::rpcs::client::RpcParams,
+    ) -> Result<T, ChainError> {
+        let Some(memo) = &self.memo else {
+            return self
+                .request(method, params)
+                .await
+                .map_err(|e| self.state_err(number, e));
+        };
+        let cell = memo.cell(number, format!("{method} {}", key()));
+        let v = cell
+            .get_or_try_init(|| async {
+                self.request::<Json>(method, params)
+                    .await
+                    .map_err(|e| self.state_err(number, e))
+            })
+            .await?;
+        serde_json::from_value(v.clone()).map_err(|e| ChainError::decode(method, e))
     }
 
     /// Maps a state read error at a block to Pruned when the node discarded the state.
@@ -203,9 +283,13 @@ impl ChainClient {
             let at = at.clone();
             async move {
                 let sets: Vec<StorageChangeSet> = self
-                    .request("state_queryStorageAt", rpc_params![hex.clone(), at])
-                    .await
-                    .map_err(|e| self.state_err(number, e))?;
+                    .state_request(
+                        number,
+                        "state_queryStorageAt",
+                        || format!("{at} {}", hex.join(",")),
+                        rpc_params![hex.clone(), at.clone()],
+                    )
+                    .await?;
                 let mut by_key = std::collections::HashMap::new();
                 for set in sets {
                     for (k, v) in set.changes {
@@ -238,12 +322,13 @@ impl ChainClient {
         let mut start: Option<String> = None;
         loop {
             let page: Vec<String> = self
-                .request(
+                .state_request(
+                    number,
                     "state_getKeysPaged",
+                    || format!("{} {} {KEYS_PAGE} {start:?}", hex0x(hash), hex0x(prefix)),
                     rpc_params![hex0x(prefix), KEYS_PAGE, start.clone(), hex0x(hash)],
                 )
-                .await
-                .map_err(|e| self.state_err(number, e))?;
+                .await?;
             let n = page.len();
             start = page.last().cloned();
             for k in page {

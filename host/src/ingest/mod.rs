@@ -1,17 +1,23 @@
 //! The ingest: owns turning finalized blocks into stored history. A block's events become
 //! stake flows ([`classify`]); epoch blocks are detected exactly and attributed through the
 //! policy; every block is written with the checkpoint in one transaction ([`processor`]);
-//! [`monitor`] follows finalized heads (or backfills with pipelined requests), reconnects
-//! with backoff and resumes from the checkpoint; [`polling`] paces it by the next epoch
-//! when it polls instead of subscribing.
+//! [`monitor`] follows finalized heads, reconnects with backoff and resumes from the
+//! checkpoint; `backfill` catches up with reads pipelined ahead of the processing
+//! (`prefetch` starts each block's state reads from its events); `apply` takes one block
+//! into the monitor's state; [`polling`] paces the monitor by the next epoch when it polls
+//! instead of subscribing.
 
+mod apply;
+mod backfill;
 pub mod classify;
 mod emission;
 pub mod epoch_rule;
 pub mod monitor;
 pub mod polling;
+mod prefetch;
 pub mod processor;
 pub mod shadow;
+mod status;
 mod window;
 
 pub use monitor::{

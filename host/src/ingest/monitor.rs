@@ -1,27 +1,29 @@
-//! The monitor: follows finalized blocks into the store. On start (and after every
-//! reconnect) it resumes at checkpoint + 1, catches up with pipelined requests (block
-//! hashes in batches, `System.Events` reads in flight while earlier blocks are written),
-//! then follows the finalized-heads subscription, one events read per block. Transport
-//! errors reconnect with exponential backoff; nothing is ever skipped.
+//! The monitor: owns following finalized blocks into the store, and its lifecycle. On
+//! start (and after every reconnect) it resumes at checkpoint + 1, catches up to the
+//! finalized head (the pipelined catch-up: `backfill.rs`), then follows the finalized-heads
+//! subscription (or polls: `polling.rs`), one events read per block, each block applied
+//! (`apply.rs`) and written on its own. Transport errors reconnect with exponential
+//! backoff; nothing is ever skipped. Its live figures: `status.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::IngestError;
 use super::polling::{Follow, blocks_to_next_epoch, poll_interval};
-use super::processor::{Context, Tracker, process};
+use super::processor::{Context, Tracker};
 use crate::chain::{
     ChainClient, ChainError, ChainMeta, Hash, RpcStats, header_hash, hex0x, parse_hash,
 };
 use crate::policy::{Param, Policy};
 use crate::registry::Registry;
 use crate::store::Store;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+pub use super::status::{MonitorMetrics, MonitorState};
 
 /// Where an empty store starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,8 @@ pub struct MonitorConfig {
     pub follow: bool,
     /// Events reads in flight during catch-up.
     pub concurrency: usize,
-    /// Blocks per hash batch during catch-up.
+    /// Blocks per hash batch during catch-up; also how many fetched blocks may wait for
+    /// processing (the read-ahead's lead).
     pub chunk: u64,
     /// Longest wait between reconnect attempts.
     pub max_backoff: Duration,
@@ -99,126 +102,33 @@ pub struct Timings {
     pub process_other: Duration,
 }
 
-/// Live figures of a running monitor (the service's `/metrics`).
-#[derive(Debug, Default)]
-pub struct MonitorMetrics {
-    /// Blocks processed by this process.
-    pub blocks: AtomicU64,
-    /// The last block written.
-    pub last_block: AtomicU64,
-    /// The highest finalized head seen.
-    pub finalized_head: AtomicU64,
-    /// Epoch blocks processed and the time spent on them (reads and policy calls).
-    pub epochs: AtomicU64,
-    pub epoch_nanos: AtomicU64,
-    /// Blocks where the policy in service failed and the built-in one processed it.
-    pub policy_failures: AtomicU64,
-    /// Connection errors that led to a reconnect.
-    pub reconnects: AtomicU64,
-    /// What the monitor is doing (a [`MonitorState`] as u8).
-    pub state: std::sync::atomic::AtomicU8,
-    /// When the node last reported the finalized head (ms since the Unix epoch; 0: never).
-    pub head_seen_ms: AtomicU64,
-    /// Errors the monitor hit (each retried transient error, and the last one).
-    pub failures: AtomicU64,
-    /// The latest error, until the monitor writes a block again.
-    pub last_error: std::sync::Mutex<Option<String>>,
-}
-
-/// What a monitor is doing, as `/health` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MonitorState {
-    /// Not started yet, or connecting for the first time.
-    Starting = 0,
-    /// Writing blocks between the checkpoint and the finalized head.
-    CatchingUp = 1,
-    /// At the finalized head, writing each block as it is finalized.
-    Following = 2,
-    /// Waiting to retry after an error (`last_error`).
-    Retrying = 3,
-    /// Ended: stopped on request or on an error that retrying cannot fix.
-    Stopped = 4,
-}
-
-impl MonitorMetrics {
-    pub fn state(&self) -> MonitorState {
-        match self.state.load(Ordering::Relaxed) {
-            1 => MonitorState::CatchingUp,
-            2 => MonitorState::Following,
-            3 => MonitorState::Retrying,
-            4 => MonitorState::Stopped,
-            _ => MonitorState::Starting,
-        }
-    }
-
-    pub fn set_state(&self, s: MonitorState) {
-        self.state.store(s as u8, Ordering::Relaxed);
-    }
-
-    /// The node reported `head` as finalized, now.
-    pub fn saw_head(&self, head: u64) {
-        self.finalized_head.fetch_max(head, Ordering::Relaxed);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.head_seen_ms.store(now, Ordering::Relaxed);
-    }
-
-    /// Records an error (counted; kept as the latest until a block is written again).
-    pub fn failed(&self, error: &str) {
-        self.failures.fetch_add(1, Ordering::Relaxed);
-        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
-    }
-
-    /// A block was written: the latest error is over.
-    pub fn wrote(&self) {
-        if let Ok(mut e) = self.last_error.lock()
-            && e.is_some()
-        {
-            *e = None;
-        }
-    }
-
-    /// The latest error, if no block was written since.
-    pub fn last_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
-
 /// A monitor running on a tokio task: it hands the monitor back with its result.
 pub type MonitorTask = tokio::task::JoinHandle<(Monitor, Result<(), IngestError>)>;
 
 /// Follows the chain into the store.
 pub struct Monitor {
-    timings: Timings,
-    cfg: MonitorConfig,
-    ctx: Context,
-    store: Store,
-    tracker: Tracker,
-    stats: Arc<RpcStats>,
-    meta: Option<Arc<ChainMeta>>,
-    refresh_meta: bool,
-    last: Option<(u64, Hash)>,
-    progress: Option<Box<dyn Progress>>,
-    stop: watch::Receiver<bool>,
-    stop_tx: Arc<watch::Sender<bool>>,
-    reconnects: u64,
+    pub(super) timings: Timings,
+    pub(super) cfg: MonitorConfig,
+    pub(super) ctx: Context,
+    pub(super) store: Store,
+    pub(super) tracker: Tracker,
+    pub(super) stats: Arc<RpcStats>,
+    pub(super) meta: Option<Arc<ChainMeta>>,
+    pub(super) refresh_meta: bool,
+    pub(super) last: Option<(u64, Hash)>,
+    pub(super) progress: Option<Box<dyn Progress>>,
+    pub(super) stop: watch::Receiver<bool>,
+    pub(super) stop_tx: Arc<watch::Sender<bool>>,
+    pub(super) reconnects: u64,
     /// Processed blocks not yet written (catch-up writes them in batches).
-    pending: Vec<crate::store::BlockRecord>,
+    pub(super) pending: Vec<crate::store::BlockRecord>,
     /// Answers a block when the policy in service fails on it (the built-in policy).
-    fallback: Option<Arc<Policy>>,
-    metrics: Arc<MonitorMetrics>,
+    pub(super) fallback: Option<Arc<Policy>>,
+    pub(super) metrics: Arc<MonitorMetrics>,
     /// Follows the parameters recorded in the store (a change goes into force at the next
     /// epoch block); see [`Monitor::with_recorded_params`].
-    recorded_params: bool,
+    pub(super) recorded_params: bool,
 }
-
-/// Blocks per transaction while catching up.
-const BATCH: usize = 64;
 
 /// Stops a running monitor after the block it is writing.
 #[derive(Clone)]
@@ -358,7 +268,7 @@ impl Monitor {
         &self.store
     }
 
-    fn done(&self) -> bool {
+    pub(super) fn done(&self) -> bool {
         *self.stop.borrow()
             || matches!((self.cfg.until, self.last), (Some(u), Some((n, _))) if n >= u)
     }
@@ -573,273 +483,5 @@ impl Monitor {
                 return Ok(());
             }
         }
-    }
-
-    /// Processes `from..=to` in order, with events reads pipelined and writes batched;
-    /// whatever was processed is written before returning, also on error.
-    async fn catch_up(
-        &mut self,
-        client: &ChainClient,
-        from: u64,
-        to: u64,
-    ) -> Result<(), IngestError> {
-        let r = self.catch_up_inner(client, from, to).await;
-        let f = self.flush();
-        r.and(f)
-    }
-
-    /// Writes the pending blocks in one transaction.
-    fn flush(&mut self) -> Result<(), IngestError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let t = std::time::Instant::now();
-        let r = self.store.apply_blocks(&self.pending);
-        let n = self.pending.len() as u32;
-        let epochs = self
-            .pending
-            .iter()
-            .filter(|r| !(r.attributions.is_empty() && r.epochs.is_empty()))
-            .count() as u32;
-        self.pending.clear();
-        r?;
-        self.metrics.wrote();
-        // The batch's time, shared by its blocks.
-        let d = t.elapsed();
-        self.timings.store_other += d * (n - epochs) / n;
-        self.timings.store_epoch += d * epochs / n;
-        if let Some(p) = self.progress.as_mut()
-            && let Some((last, _)) = self.last
-        {
-            p.block(last);
-        }
-        Ok(())
-    }
-
-    async fn catch_up_inner(
-        &mut self,
-        client: &ChainClient,
-        from: u64,
-        to: u64,
-    ) -> Result<(), IngestError> {
-        let mut n = from;
-        while n <= to {
-            if *self.stop.borrow() {
-                return Ok(());
-            }
-            let end = (n + self.cfg.chunk - 1).min(to);
-            let hashes = client.block_hashes(n, end).await?;
-            let mut blocks = vec![];
-            for (i, h) in hashes.into_iter().enumerate() {
-                let num = n + i as u64;
-                blocks.push((num, h.ok_or(ChainError::UnknownBlock(num))?));
-            }
-            let c = client.clone();
-            let mut stream = futures::stream::iter(blocks)
-                .map(move |(num, h)| {
-                    let c = c.clone();
-                    async move { c.events(num, &h).await.map(|ev| (num, h, ev)) }
-                })
-                .buffered(self.cfg.concurrency.max(1));
-            while let Some(item) = stream.next().await {
-                let (num, h, ev) = item?;
-                self.apply(client, num, h, &ev, true).await?;
-                if *self.stop.borrow() {
-                    return Ok(());
-                }
-            }
-            n = end + 1;
-        }
-        Ok(())
-    }
-
-    /// The parameter change to put in force at this block: one pending in the store, if
-    /// the block is an epoch block and the monitor follows the recorded parameters.
-    fn pending_params(
-        &self,
-        rec: &crate::store::BlockRecord,
-    ) -> Result<Option<Vec<Param>>, IngestError> {
-        if !self.recorded_params || rec.decision.is_none() {
-            return Ok(None);
-        }
-        Ok(self
-            .store
-            .param_state()?
-            .pending
-            .filter(|p| *p != self.ctx.params))
-    }
-
-    async fn apply(
-        &mut self,
-        client: &ChainClient,
-        number: u64,
-        hash: Hash,
-        events: &[u8],
-        batch: bool,
-    ) -> Result<(), IngestError> {
-        let parent = match self.last {
-            Some((n, h)) if n + 1 == number => Some(h),
-            _ => None,
-        };
-        if self.meta.is_none() || self.refresh_meta {
-            // Block b was executed by the runtime in the state at b-1: the block that
-            // carries an upgrade (`System.CodeUpdated`) still ran the old one, and its
-            // events are encoded with the old metadata, though the node already answers
-            // the new version at b. So metadata is read at the parent.
-            let at = match parent {
-                Some(h) => (number - 1, h),
-                None if number > 0 => match client
-                    .block_hashes(number - 1, number - 1)
-                    .await?
-                    .pop()
-                    .flatten()
-                {
-                    Some(h) => (number - 1, h),
-                    None => (number, hash),
-                },
-                None => (number, hash),
-            };
-            let m = client.metadata(at.0, &at.1).await?;
-            if self.meta.as_ref().map(|o| o.profile.spec) != Some(m.profile.spec) {
-                tracing::info!(block = number, "{}", m.profile.describe());
-            }
-            self.meta = Some(Arc::new(m));
-            self.refresh_meta = false;
-        }
-        let meta = self.meta.clone().expect("metadata was just set");
-        if let Some(r) = &self.ctx.registry
-            && let Err(e) = r.sync(&self.store)
-        {
-            tracing::error!("policy state: {e:#}; the policies in service stay as they are");
-        }
-        let t0 = std::time::Instant::now();
-        let run = |fallback| {
-            process(
-                client,
-                &meta,
-                &self.ctx,
-                &self.tracker,
-                number,
-                hash,
-                parent,
-                events,
-                fallback,
-            )
-        };
-        let (rec, tracker, code_updated) = match run(None).await {
-            Err(IngestError::Policy(e)) if self.fallback.is_some() => {
-                self.metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
-                run(self.fallback.clone()).await?
-            }
-            r => r?,
-        };
-        // A parameter change pending in the store goes into force at an epoch block: the
-        // block is computed again with the new parameters and written with the change.
-        let (mut rec, tracker, code_updated) = match self.pending_params(&rec)? {
-            Some(next) => {
-                let old = std::mem::replace(&mut self.ctx.params, next);
-                let again = process_again(
-                    client,
-                    &meta,
-                    &self.ctx,
-                    &self.tracker,
-                    self.fallback.clone(),
-                    &self.metrics,
-                    number,
-                    hash,
-                    parent,
-                    events,
-                )
-                .await;
-                match again {
-                    Ok(mut r) => {
-                        tracing::info!(block = number, "the pending parameter change is in force");
-                        r.0.param_activation = Some(crate::store::params_json(&self.ctx.params));
-                        r
-                    }
-                    Err(e) => {
-                        self.ctx.params = old;
-                        return Err(e);
-                    }
-                }
-            }
-            None => (rec, tracker, code_updated),
-        };
-        if rec.activation.is_some()
-            && let Some(r) = &self.ctx.registry
-            && let Some(p) = r.pending()
-        {
-            r.promoted(p);
-        }
-        let t1 = std::time::Instant::now();
-        let is_epoch = !(rec.attributions.is_empty() && rec.epochs.is_empty());
-        if let (Some(keep), Some(_)) = (self.cfg.ledger_history_blocks, &rec.decision) {
-            rec.prune_ledger_history_before = Some(number.saturating_sub(keep));
-        }
-        if batch {
-            self.pending.push(rec);
-        } else {
-            self.store.apply_block(&rec)?;
-            self.metrics.wrote();
-        }
-        let t2 = std::time::Instant::now();
-        let t = &mut self.timings;
-        t.blocks += 1;
-        self.metrics.blocks.fetch_add(1, Ordering::Relaxed);
-        self.metrics.last_block.store(number, Ordering::Relaxed);
-        if is_epoch {
-            self.metrics.epochs.fetch_add(1, Ordering::Relaxed);
-            self.metrics
-                .epoch_nanos
-                .fetch_add((t2 - t0).as_nanos() as u64, Ordering::Relaxed);
-            t.epochs += 1;
-            t.process_epoch += t1 - t0;
-            t.store_epoch += t2 - t1;
-        } else {
-            t.process_other += t1 - t0;
-            t.store_other += t2 - t1;
-        }
-        self.tracker = tracker;
-        self.last = Some((number, hash));
-        if code_updated {
-            self.refresh_meta = true;
-        }
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        } else if !batch && let Some(p) = self.progress.as_mut() {
-            p.block(number);
-        }
-        Ok(())
-    }
-}
-
-/// Processes a block again (with the parameters now in the context); the built-in policy
-/// answers when the one in service fails (and `fallback` is set).
-#[allow(clippy::too_many_arguments)]
-async fn process_again(
-    client: &ChainClient,
-    meta: &ChainMeta,
-    ctx: &Context,
-    tracker: &Tracker,
-    fallback: Option<Arc<Policy>>,
-    metrics: &MonitorMetrics,
-    number: u64,
-    hash: Hash,
-    parent: Option<Hash>,
-    events: &[u8],
-) -> Result<(crate::store::BlockRecord, Tracker, bool), IngestError> {
-    let run = |fallback| {
-        process(
-            client, meta, ctx, tracker, number, hash, parent, events, fallback,
-        )
-    };
-    match run(None).await {
-        Err(IngestError::Policy(e)) if fallback.is_some() => {
-            metrics.policy_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!("block #{number}: {e}; the built-in policy processes it instead");
-            run(fallback).await
-        }
-        r => r,
     }
 }

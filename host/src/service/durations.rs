@@ -39,6 +39,71 @@ impl Histogram {
     pub fn count(&self) -> u64 {
         self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
+
+    /// The counts now (benchmarks take one before and one after a run).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            counts: self
+                .counts
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
+            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A histogram's counts at one moment (per bucket, not cumulative; the last is `+Inf`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub counts: Vec<u64>,
+    pub sum_nanos: u64,
+}
+
+impl Snapshot {
+    /// What was counted between `earlier` and this one.
+    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
+        Snapshot {
+            counts: self
+                .counts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c - earlier.counts.get(i).copied().unwrap_or(0))
+                .collect(),
+            sum_nanos: self.sum_nanos - earlier.sum_nanos,
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Mean seconds per request.
+    pub fn mean(&self) -> f64 {
+        self.sum_nanos as f64 / 1e9 / self.count().max(1) as f64
+    }
+
+    /// The `q` quantile in seconds, interpolated linearly inside its bucket as Prometheus'
+    /// `histogram_quantile` does (the last finite bound when it falls in `+Inf`).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let total = self.count();
+        if total == 0 {
+            return 0.0;
+        }
+        let rank = q.clamp(0.0, 1.0) * total as f64;
+        let mut below = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            if (below + c) as f64 >= rank && *c > 0 {
+                let Some(hi) = BUCKETS.get(i) else {
+                    return BUCKETS[BUCKETS.len() - 1];
+                };
+                let lo = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
+                return lo + (hi - lo) * (rank - below as f64) / *c as f64;
+            }
+            below += c;
+        }
+        BUCKETS[BUCKETS.len() - 1]
+    }
 }
 
 /// Histograms by route (the route's pattern, e.g. `/miners/{hotkey}`: a bounded set).
@@ -139,5 +204,19 @@ mod tests {
             "{out}"
         );
         assert_eq!(d.route("/a").unwrap().count(), 3);
+        let b = d.route("/b").unwrap();
+        let before = b.snapshot();
+        for _ in 0..99 {
+            b.observe(Duration::from_micros(1500));
+        }
+        let run = b.snapshot().since(&before);
+        assert_eq!(run.count(), 99);
+        // All in (0.001, 0.002]: the median interpolates to the bucket's middle.
+        assert!(
+            (run.quantile(0.5) - 0.0015).abs() < 1e-9,
+            "{}",
+            run.quantile(0.5)
+        );
+        assert!((run.mean() - 0.0015).abs() < 1e-9);
     }
 }
