@@ -181,6 +181,10 @@ pub struct NeuronGroup {
     /// Free TAO of each generated coldkey.
     #[serde(default)]
     pub balance_tao: u64,
+    /// What these neurons' owners do, for people reading the chain (the demo's table
+    /// groups miners by it); the chain ignores it.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -52,17 +52,36 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
         );
         return Ok(true);
     }
+    let st = super::style::Style::stdout(json);
     println!(
-        "miner {} uid {} holder {}",
-        args.hotkey, latest.uid, latest.holder
+        "{} {} uid {} holder {}",
+        st.bold("miner"),
+        st.cyan(&args.hotkey),
+        latest.uid,
+        st.dim(&latest.holder)
     );
+    let m = latest.multiplier as f64 / 1e9;
     println!(
-        "multiplier {} (held factor {}, duration factor {}, eligible {}) at #{}",
-        fixed(latest.multiplier),
+        "{} {} (held factor {}, duration factor {}, eligible {}) at #{}",
+        st.bold("multiplier"),
+        st.multiplier(&fixed(latest.multiplier), m, 1.5),
         fixed(latest.held_factor),
         fixed(latest.duration_factor),
         latest.eligible,
         latest.block
+    );
+    // The multiplier at every epoch, one glyph each, from 0 to the highest seen.
+    let values: Vec<f64> = multipliers
+        .iter()
+        .map(|r| r.multiplier as f64 / 1e9)
+        .collect();
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "over {} epochs: {} {} (min {lo:.3}, max {hi:.3})",
+        values.len(),
+        st.green(&super::style::sparkline(&values, 0.0, hi)),
+        fixed(latest.multiplier),
     );
     if let Some(h) = &holding {
         println!(
@@ -75,12 +94,23 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
         );
     }
     println!(
-        "{:>10} {:>16} {:>16} {:>16} {:>16}",
-        "epoch", "before α", "after α", "earned α", "manual net α"
+        "{}",
+        st.bold(&format!(
+            "{:>10} {:>16} {:>16} {:>16} {:>16} {:>12}",
+            "epoch", "before α", "after α", "earned α", "manual net α", "multiplier"
+        ))
     );
     for e in &history {
+        let mult = multipliers
+            .iter()
+            .find(|r| r.block == e.epoch_block)
+            .map(|r| {
+                let text = format!("{:>12}", fixed(r.multiplier));
+                st.multiplier(&text, r.multiplier as f64 / 1e9, 1.5)
+            })
+            .unwrap_or_default();
         println!(
-            "{:>10} {:>16} {:>16} {:>16} {:>16}",
+            "{:>10} {:>16} {:>16} {:>16} {:>16} {}",
             e.epoch_block,
             fixed(e.before),
             fixed(e.after),
@@ -89,7 +119,8 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
                 "{}{}",
                 if e.manual_out > e.manual_in { "-" } else { "" },
                 fixed(e.manual_in.abs_diff(e.manual_out))
-            )
+            ),
+            mult
         );
     }
     Ok(true)

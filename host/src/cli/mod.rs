@@ -10,6 +10,7 @@ mod params_cmd;
 mod policy_cmd;
 mod reader;
 mod service_cmd;
+mod style;
 mod subnets;
 
 use clap::{Parser, Subcommand};
@@ -83,7 +84,7 @@ pub fn main() -> ExitCode {
         Command::Backfill(args) => ingest_cmd::run_backfill(args),
         Command::Run(args) => service_cmd::run(args),
         Command::Params(cmd) => params_cmd::run(cmd, cli.json),
-        Command::Demo(args) => service_cmd::demo(args),
+        Command::Demo(args) => service_cmd::demo(args, cli.json),
         Command::Stats(args) => service_cmd::stats(args, cli.json),
         Command::Apply(args) => service_cmd::apply(args),
         Command::Miner(args) => inspect_cmd::miner(args, cli.json),

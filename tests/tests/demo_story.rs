@@ -1,0 +1,112 @@
+//! `vesting demo` tells the story (issue 13): miners with labelled behaviours whose
+//! multipliers spread from 0 to near max_multiplier; and the terminal views of the
+//! database it leaves (`vesting miner`'s sparkline, `vesting stats`) stay plain when
+//! stdout is not a terminal.
+
+use serde_json::Value;
+use vesting_e2e::proc::free_port;
+use vesting_e2e::vesting;
+
+fn summary<'a>(out: &'a Value, behaviour: &str) -> &'a Value {
+    out["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["behaviour"].as_str().unwrap().starts_with(behaviour))
+        .unwrap_or_else(|| panic!("no behaviour `{behaviour}` in the summary: {out}"))
+}
+
+fn mean(out: &Value, behaviour: &str) -> f64 {
+    summary(out, behaviour)["mean_multiplier"].as_f64().unwrap()
+}
+
+#[test]
+fn demo_story_and_plain_terminal_views() {
+    let db = std::env::temp_dir().join(format!("vesting-demo-story-{}.db", std::process::id()));
+    let db_arg = db.to_str().unwrap();
+    let api = format!("127.0.0.1:{}", free_port());
+    let (code, stdout, err) = vesting(&[
+        "--json", "demo", "--days", "14", "--exit", "--db", db_arg, "--api", &api,
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let out: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(out["params"]["retention_window_days"], 7, "{out}");
+    assert_eq!(out["api_url"], format!("http://{api}"));
+
+    // Every behaviour is there, with its miners.
+    for b in [
+        "full holder",
+        "partial seller",
+        "dumper",
+        "re-buyer",
+        "mover",
+        "transferrer",
+        "swapper",
+        "under minimum_stake",
+        "one coldkey with 20 hotkeys",
+    ] {
+        assert!(summary(&out, b)["miners"].as_u64().unwrap() > 0, "{b}");
+    }
+    let miners = out["miners"].as_array().unwrap();
+    assert_eq!(miners.len(), 68, "64 miners and 4 validators");
+    assert!(miners.iter().all(|m| m["behaviour"] != "unknown"), "{out}");
+
+    // The story: holding pays, selling costs, dumping gets about 1.0, under the minimum
+    // gets 0, and moving between one's own hotkeys is not selling.
+    let holder = mean(&out, "full holder");
+    let partial = mean(&out, "partial seller");
+    let dumper = mean(&out, "dumper");
+    let mover = mean(&out, "mover");
+    let max = out["params"]["max_multiplier"].as_f64().unwrap();
+    assert!(holder > 1.0 + 0.8 * (max - 1.0), "holder {holder}");
+    assert!(holder > partial, "holder {holder} partial {partial}");
+    assert!(partial > dumper, "partial {partial} dumper {dumper}");
+    assert!((dumper - 1.0).abs() < 0.1, "dumper {dumper}");
+    assert_eq!(mean(&out, "under minimum_stake"), 0.0);
+    assert_eq!(summary(&out, "under minimum_stake")["weight_after"], 0.0);
+    assert!(
+        (mover - holder).abs() < 0.02,
+        "mover {mover} holder {holder}"
+    );
+    assert!(
+        summary(&out, "full holder")["weight_change"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+            && summary(&out, "dumper")["weight_change"].as_f64().unwrap() < 0.0,
+        "{out}"
+    );
+
+    // `vesting miner`: a sparkline with one glyph per epoch, no escape codes off a TTY.
+    let keep = miners.iter().find(|m| m["name"] == "keep-0").unwrap();
+    let hotkey = keep["hotkey"].as_str().unwrap();
+    let (code, text, err) = vesting(&["miner", hotkey, "--db", db_arg, "--netuid", "1"]);
+    assert_eq!(code, 0, "{text}{err}");
+    assert!(!text.contains('\x1b'), "{text}");
+    let (code, json, err) = vesting(&["miner", hotkey, "--db", db_arg, "--netuid", "1", "--json"]);
+    assert_eq!(code, 0, "{json}{err}");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let epochs = json["multipliers"].as_array().unwrap().len();
+    assert!(epochs > 10, "{json}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("over "))
+        .unwrap_or_else(|| panic!("no sparkline: {text}"));
+    let glyphs: Vec<char> = line.chars().filter(|c| ('▁'..='█').contains(c)).collect();
+    assert_eq!(glyphs.len(), epochs, "{line}");
+    assert!(
+        line.starts_with(&format!("over {epochs} epochs: ")),
+        "{line}"
+    );
+    // A holder's multiplier grows with its holding: the line ends high.
+    assert_eq!(*glyphs.last().unwrap(), '█', "{line}");
+
+    // `vesting stats`: aligned, plain off a TTY.
+    let (code, text, err) = vesting(&["stats", "--db", db_arg, "--netuid", "1"]);
+    assert_eq!(code, 0, "{text}{err}");
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("uid") && text.contains("mult"), "{text}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db_arg}{suffix}"));
+    }
+}
