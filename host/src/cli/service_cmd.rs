@@ -325,15 +325,13 @@ fn row(
     )
 }
 
+/// By SS58 hotkey: the hotkey's name, its coldkey's name, its behaviour.
+type DemoLabels = std::collections::HashMap<String, (String, String, String)>;
+
 /// Who each subnet-1 miner of the demo scenario is: its hotkey's and coldkey's names
 /// and the behaviour its neuron group is labelled with, by SS58 hotkey; and the
 /// behaviours in the scenario's order.
-fn demo_labels(
-    scenario: &vesting_devnet::Scenario,
-) -> (
-    std::collections::HashMap<String, (String, String, String)>,
-    Vec<String>,
-) {
+fn demo_labels(scenario: &vesting_devnet::Scenario) -> (DemoLabels, Vec<String>) {
     let mut by_hotkey = std::collections::HashMap::new();
     let mut order: Vec<String> = vec![];
     for g in scenario.neuron_groups.iter().filter(|g| g.netuid == 1) {
