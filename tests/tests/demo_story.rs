@@ -61,7 +61,9 @@ fn demo_story_and_plain_terminal_views() {
     assert!(holder > 1.0 + 0.8 * (max - 1.0), "holder {holder}");
     assert!(holder > partial, "holder {holder} partial {partial}");
     assert!(partial > dumper, "partial {partial} dumper {dumper}");
-    assert!((dumper - 1.0).abs() < 0.1, "dumper {dumper}");
+    // About 1.0: what vests at once (1/30 of each earning) still counts as held, and the
+    // dumper keeps a little between sales (it stays above minimum_stake).
+    assert!((1.0..1.15).contains(&dumper), "dumper {dumper}");
     assert_eq!(mean(&out, "under minimum_stake"), 0.0);
     assert_eq!(summary(&out, "under minimum_stake")["weight_after"], 0.0);
     assert!(

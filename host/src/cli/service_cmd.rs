@@ -279,10 +279,7 @@ fn styled_table(
         stats.netuid,
         stats.last_block.unwrap_or(0),
         stats.epochs,
-        st.bold(&format!(
-            "{:>4} {:<11} {:<11} {:>10} {:>7} {:>6} {:>6} {:>8} {:>8}",
-            "uid", "miner", "coldkey", "earned α", "held %", "days", "mult", "w before", "w after"
-        ))
+        st.bold(&header(weights.is_some()))
     );
     for m in &stats.miners {
         out += &row(
@@ -297,6 +294,18 @@ fn styled_table(
     out
 }
 
+/// The table's header; the weight columns only with weights.
+fn header(weights: bool) -> String {
+    let mut h = format!(
+        "{:>4} {:<11} {:<11} {:>10} {:>7} {:>6} {:>6}",
+        "uid", "miner", "coldkey", "earned α", "held %", "days", "mult"
+    );
+    if weights {
+        h += &format!(" {:>8} {:>8}", "w before", "w after");
+    }
+    h
+}
+
 fn row(
     m: &crate::service::MinerStats,
     name: &str,
@@ -305,14 +314,16 @@ fn row(
     st: super::style::Style,
     max_multiplier: f64,
 ) -> String {
-    let (before, after) = weights
-        .and_then(|w| w.iter().find(|(u, _, _)| *u == m.uid))
-        .map_or((String::new(), String::new()), |(_, b, a)| {
-            (format!("{b:.4}"), format!("{a:.4}"))
-        });
+    let weights = weights.map(|w| {
+        w.iter()
+            .find(|(u, _, _)| *u == m.uid)
+            .map_or(format!(" {:>8} {:>8}", "", ""), |(_, b, a)| {
+                format!(" {b:>8.4} {a:>8.4}")
+            })
+    });
     let mult = m.multiplier as f64 / 1e9;
     format!(
-        "{:>4} {} {} {:>10} {:>7.1} {:>6.1} {} {:>8} {:>8}\n",
+        "{:>4} {} {} {:>10} {:>7.1} {:>6.1} {}{}\n",
         m.uid,
         st.cyan(&format!("{name:<11}")),
         st.dim(&format!("{coldkey:<11}")),
@@ -320,8 +331,7 @@ fn row(
         m.held_fraction as f64 / 1e7,
         m.holding_days as f64 / 1e9,
         st.multiplier(&format!("{mult:>6.3}"), mult, max_multiplier),
-        before,
-        after
+        weights.unwrap_or_default()
     )
 }
 
@@ -618,10 +628,7 @@ fn demo_text(
         p.max_multiplier,
         p.minimum_stake,
     );
-    out += &st.bold(&format!(
-        "{:>4} {:<11} {:<11} {:>10} {:>7} {:>6} {:>6} {:>8} {:>8}",
-        "uid", "miner", "coldkey", "earned α", "held %", "days", "mult", "w before", "w after"
-    ));
+    out += &st.bold(&header(true));
     out.push('\n');
     for b in order {
         let group: Vec<&DemoMiner> = miners.iter().filter(|m| &m.behaviour == b).collect();
