@@ -88,7 +88,16 @@ fn demo_story_and_plain_terminal_views() {
     let (code, json, err) = vesting(&["miner", hotkey, "--db", db_arg, "--netuid", "1", "--json"]);
     assert_eq!(code, 0, "{json}{err}");
     let json: Value = serde_json::from_str(&json).unwrap();
-    let epochs = json["multipliers"].as_array().unwrap().len();
+    // One glyph per epoch of the miner's history from its first multiplier on.
+    let first = json["multipliers"][0]["block"].as_u64().unwrap();
+    let epochs = json["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["epoch_block"].as_u64().unwrap())
+        .filter(|b| *b >= first)
+        .collect::<std::collections::BTreeSet<u64>>()
+        .len();
     assert!(epochs > 10, "{json}");
     let line = text
         .lines()

@@ -70,17 +70,27 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
         latest.eligible,
         latest.block
     );
-    // The multiplier at every epoch, one glyph each, from 0 to the highest seen.
-    let values: Vec<f64> = multipliers
+    // The multiplier in force at each epoch (the latest computed at or before its
+    // block; sales recompute it between epochs), one glyph each, on a scale from 0 to
+    // max_multiplier (1.5 by default) or the highest seen.
+    let mut epochs: Vec<u64> = history.iter().map(|e| e.epoch_block).collect();
+    epochs.dedup();
+    let values: Vec<f64> = epochs
         .iter()
-        .map(|r| r.multiplier as f64 / 1e9)
+        .filter_map(|b| {
+            multipliers
+                .iter()
+                .rev()
+                .find(|r| r.block <= *b)
+                .map(|r| r.multiplier as f64 / 1e9)
+        })
         .collect();
     let hi = values.iter().copied().fold(0.0, f64::max);
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
         "over {} epochs: {} {} (min {lo:.3}, max {hi:.3})",
         values.len(),
-        st.green(&super::style::sparkline(&values, 0.0, hi)),
+        st.green(&super::style::sparkline(&values, 0.0, hi.max(1.5))),
         fixed(latest.multiplier),
     );
     if let Some(h) = &holding {
