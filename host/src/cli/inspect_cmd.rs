@@ -71,8 +71,8 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
         latest.block
     );
     // The multiplier in force at each epoch (the latest computed at or before its
-    // block; sales recompute it between epochs), one glyph each, on a scale from 0 to
-    // max_multiplier (1.5 by default) or the highest seen.
+    // block; sales recompute it between epochs), one glyph each, on a scale from 1.0
+    // (or 0 if it was ever 0) to max_multiplier (1.5 by default) or the highest seen.
     let mut epochs: Vec<u64> = history.iter().map(|e| e.epoch_block).collect();
     epochs.dedup();
     let values: Vec<f64> = epochs
@@ -90,7 +90,7 @@ pub fn miner(args: HotkeyArgs, json: bool) -> anyhow::Result<bool> {
     println!(
         "over {} epochs: {} {} (min {lo:.3}, max {hi:.3})",
         values.len(),
-        st.green(&super::style::sparkline(&values, 0.0, hi.max(1.5))),
+        st.green(&super::style::sparkline(&values, lo.min(1.0), hi.max(1.5))),
         fixed(latest.multiplier),
     );
     if let Some(h) = &holding {
