@@ -127,7 +127,11 @@ async fn main() {
             m.stats().calls(),
             m.stats().calls() as f64 / blocks as f64
         );
-        println!("  requests by method: {:?}", m.stats().by_method());
+        println!(
+            "  requests by method: {:?}; state reads found already started by the read-ahead: {}",
+            m.stats().by_method(),
+            tm.reads_ahead
+        );
         println!(
             "  per epoch block: reads + policy {:.1} ms, SQLite {:.2} ms; per other block: reads + policy {:.2} ms, SQLite {:.3} ms",
             tm.process_epoch.as_secs_f64() * 1e3 / tm.epochs.max(1) as f64,

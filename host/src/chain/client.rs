@@ -56,6 +56,8 @@ fn parse_hex(s: &str, what: &str) -> Result<Vec<u8>, ChainError> {
 #[derive(Default)]
 pub struct ReadMemo {
     cells: std::sync::Mutex<MemoCells>,
+    /// Reads asked for that an earlier caller had already started (or answered).
+    shared: std::sync::atomic::AtomicU64,
 }
 
 type MemoCells = std::collections::BTreeMap<(u64, String), Arc<tokio::sync::OnceCell<Json>>>;
@@ -66,12 +68,21 @@ impl ReadMemo {
     }
 
     fn cell(&self, number: u64, key: String) -> Arc<tokio::sync::OnceCell<Json>> {
-        self.cells
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((number, key))
-            .or_default()
-            .clone()
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        match cells.entry((number, key)) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                self.shared
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                e.get().clone()
+            }
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(Default::default()).clone(),
+        }
+    }
+
+    /// Reads asked for that an earlier caller had already started: with a read-ahead,
+    /// the reads the processing found under way or answered.
+    pub fn shared(&self) -> u64 {
+        self.shared.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Drops the reads at blocks before `number`.

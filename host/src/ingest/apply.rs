@@ -16,6 +16,41 @@ use crate::chain::{ChainClient, ChainMeta, Hash};
 use crate::policy::{Param, Policy};
 
 impl Monitor {
+    /// Reads the metadata block `number` was executed with. Block b was executed by the
+    /// runtime in the state at b-1: the block that carries an upgrade (`System.CodeUpdated`)
+    /// still ran the old one, and its events are encoded with the old metadata, though the
+    /// node already answers the new version at b. So metadata is read at the parent (at the
+    /// block itself, `hash`, only when it has none). False when neither is known.
+    pub(super) async fn load_meta(
+        &mut self,
+        client: &ChainClient,
+        number: u64,
+        hash: Option<Hash>,
+        parent: Option<Hash>,
+    ) -> Result<bool, IngestError> {
+        let parent = match parent {
+            Some(h) => Some(h),
+            None if number > 0 => client
+                .block_hashes(number - 1, number - 1)
+                .await?
+                .pop()
+                .flatten(),
+            None => None,
+        };
+        let at = match (parent, hash) {
+            (Some(h), _) => (number - 1, h),
+            (None, Some(h)) => (number, h),
+            (None, None) => return Ok(false),
+        };
+        let m = client.metadata(at.0, &at.1).await?;
+        if self.meta.as_ref().map(|o| o.profile.spec) != Some(m.profile.spec) {
+            tracing::info!(block = number, "{}", m.profile.describe());
+        }
+        self.meta = Some(Arc::new(m));
+        self.refresh_meta = false;
+        Ok(true)
+    }
+
     /// The parameter change to put in force at this block: one pending in the store, if
     /// the block is an epoch block and the monitor follows the recorded parameters.
     fn pending_params(
@@ -45,29 +80,7 @@ impl Monitor {
             _ => None,
         };
         if self.meta.is_none() || self.refresh_meta {
-            // Block b was executed by the runtime in the state at b-1: the block that
-            // carries an upgrade (`System.CodeUpdated`) still ran the old one, and its
-            // events are encoded with the old metadata, though the node already answers
-            // the new version at b. So metadata is read at the parent.
-            let at = match parent {
-                Some(h) => (number - 1, h),
-                None if number > 0 => match client
-                    .block_hashes(number - 1, number - 1)
-                    .await?
-                    .pop()
-                    .flatten()
-                {
-                    Some(h) => (number - 1, h),
-                    None => (number, hash),
-                },
-                None => (number, hash),
-            };
-            let m = client.metadata(at.0, &at.1).await?;
-            if self.meta.as_ref().map(|o| o.profile.spec) != Some(m.profile.spec) {
-                tracing::info!(block = number, "{}", m.profile.describe());
-            }
-            self.meta = Some(Arc::new(m));
-            self.refresh_meta = false;
+            self.load_meta(client, number, Some(hash), parent).await?;
         }
         let meta = self.meta.clone().expect("metadata was just set");
         if let Some(r) = &self.ctx.registry

@@ -172,13 +172,17 @@ impl Monitor {
         if *self.stop.borrow() || from > to {
             return Ok(());
         }
+        let parent = self.last.filter(|(n, _)| n + 1 == from).map(|(_, h)| h);
+        // The read-ahead decodes events with the metadata the first block runs with (read
+        // here rather than at its apply, which then finds it).
+        if self.meta.is_none() || self.refresh_meta {
+            self.load_meta(client, from, None, parent).await?;
+        }
         let memo = ReadMemo::new();
         let client = client.with_memo(memo.clone());
         let ahead = Arc::new(ReadAhead::new(self.cfg.netuid));
-        ahead.set_meta(self.meta.clone());
+        ahead.set_meta(self.meta.clone(), from - 1);
         ahead.set_tracked(&self.tracker);
-        let mut tracked = self.tracker.tracked.len();
-        let parent = self.last.filter(|(n, _)| n + 1 == from).map(|(_, h)| h);
         let plan = Plan {
             from,
             to,
@@ -188,6 +192,24 @@ impl Monitor {
             parent,
         };
         let (mut rx, _reader) = read_ahead(client.clone(), plan, ahead.clone());
+        let r = self
+            .apply_in_order(&client, &memo, &ahead, &mut rx, from, to)
+            .await;
+        self.timings.reads_ahead += memo.shared();
+        r
+    }
+
+    /// Applies the reader's blocks as they come, in order, flushing every [`BATCH`].
+    async fn apply_in_order(
+        &mut self,
+        client: &ChainClient,
+        memo: &ReadMemo,
+        ahead: &ReadAhead,
+        rx: &mut mpsc::Receiver<Result<Fetched, ChainError>>,
+        from: u64,
+        to: u64,
+    ) -> Result<(), IngestError> {
+        let mut tracked = self.tracker.tracked.len();
         let mut next = from;
         while let Some(item) = rx.recv().await {
             let b = item?;
@@ -197,7 +219,7 @@ impl Monitor {
                     b.number
                 )));
             }
-            self.apply(&client, b.number, b.hash, &b.events, true)
+            self.apply(client, b.number, b.hash, &b.events, true)
                 .await?;
             next += 1;
             // Reads at older blocks are not asked for again (block b reads at b-1 and b).
@@ -206,7 +228,7 @@ impl Monitor {
                 tracked = self.tracker.tracked.len();
                 ahead.set_tracked(&self.tracker);
             }
-            ahead.set_meta(self.meta.clone());
+            ahead.set_meta(self.meta.clone(), b.number);
             if self.pending.len() >= BATCH {
                 self.flush()?;
             }

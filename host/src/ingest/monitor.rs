@@ -100,6 +100,8 @@ pub struct Timings {
     /// Reads and policy calls of epoch blocks (processing before the write).
     pub process_epoch: Duration,
     pub process_other: Duration,
+    /// State reads the processing found already started by the catch-up's read-ahead.
+    pub reads_ahead: u64,
 }
 
 /// A monitor running on a tokio task: it hands the monitor back with its result.

@@ -23,30 +23,54 @@ use crate::chain::{Account, ChainClient, ChainMeta, Hash, events};
 /// What a guess is made with: the metadata and tracked coldkeys as last applied.
 pub(super) struct ReadAhead {
     netuid: u16,
-    meta: Mutex<Option<Arc<ChainMeta>>>,
-    tracked: Mutex<Arc<BTreeSet<Account>>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    meta: Option<Arc<ChainMeta>>,
+    tracked: Arc<BTreeSet<Account>>,
+    /// The last block the monitor applied (its metadata is good for the next one).
+    applied: u64,
+    /// Guessing stopped after this block: it upgraded the runtime (or its events did not
+    /// decode), so later blocks' events may need metadata the monitor has not read yet;
+    /// decoding them with the old one could misread them (or ask for absurd allocations).
+    paused_after: Option<u64>,
 }
 
 impl ReadAhead {
     pub fn new(netuid: u16) -> Self {
         ReadAhead {
             netuid,
-            meta: Mutex::new(None),
-            tracked: Mutex::new(Arc::new(BTreeSet::new())),
+            state: Mutex::new(State {
+                meta: None,
+                tracked: Arc::new(BTreeSet::new()),
+                applied: 0,
+                paused_after: None,
+            }),
         }
     }
 
-    pub fn set_meta(&self, meta: Option<Arc<ChainMeta>>) {
-        *self.meta.lock().unwrap_or_else(|e| e.into_inner()) = meta;
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The metadata the monitor holds after applying block `applied` (good for the next).
+    pub fn set_meta(&self, meta: Option<Arc<ChainMeta>>, applied: u64) {
+        let mut s = self.state();
+        s.meta = meta;
+        s.applied = applied;
+        if s.paused_after.is_some_and(|u| applied > u) {
+            s.paused_after = None;
+        }
     }
 
     pub fn set_tracked(&self, tracker: &Tracker) {
-        *self.tracked.lock().unwrap_or_else(|e| e.into_inner()) =
-            Arc::new(tracker.tracked.values().copied().collect());
+        self.state().tracked = Arc::new(tracker.tracked.values().copied().collect());
     }
 
     /// Starts the reads block `number` (`hash`, child of `parent`) will make, on `tasks`;
-    /// nothing when its events say it reads no state (or cannot be decoded yet).
+    /// nothing when its events say it reads no state, or after a runtime upgrade until the
+    /// monitor has the new metadata.
     pub fn start(
         &self,
         c: &ChainClient,
@@ -56,21 +80,27 @@ impl ReadAhead {
         events_raw: &[u8],
         tasks: &mut tokio::task::JoinSet<()>,
     ) {
-        let Some(meta) = self.meta.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
-            return;
+        let (meta, tracked) = {
+            let s = self.state();
+            if s.paused_after.is_some() || s.applied >= number {
+                return;
+            }
+            let Some(meta) = s.meta.clone() else {
+                return;
+            };
+            (meta, s.tracked.clone())
         };
         let Ok(decoded) = events::decode(&meta, events_raw) else {
+            self.state().paused_after = Some(number);
             return;
         };
         let cl = classify(number, self.netuid, &meta.profile, &decoded.records);
+        if cl.code_updated {
+            self.state().paused_after = Some(number);
+        }
         if !(cl.epoch.run.is_some() || cl.epoch.skipped) && cl.registrations.is_empty() {
             return;
         }
-        let tracked = self
-            .tracked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
         let (c, netuid) = (c.clone(), self.netuid);
         let pre = At {
             number: number - 1,
