@@ -561,7 +561,7 @@ fn main() {
         m.apply_requests.load(std::sync::atomic::Ordering::Relaxed),
         m.apply_nanos.load(std::sync::atomic::Ordering::Relaxed),
     );
-    let server = server_hist().since(&server0);
+    let on_server = server_hist().since(&server0);
     let mut errors = std::collections::BTreeMap::<u16, u64>::new();
     for s in samples.iter().filter(|s| s.status != 200) {
         *errors.entry(s.status).or_default() += 1;
@@ -613,12 +613,12 @@ fn main() {
     // over the run (routing to the answer's headers), next to the client's.
     println!(
         "  server side (/metrics histogram, {} requests, interpolated in buckets) ms: p50 {:.3}, p90 {:.3}, p99 {:.3}, p99.9 {:.3}, mean {:.3}; client side (above) p50 {}, p99 {}",
-        server.count(),
-        server.quantile(0.5) * 1e3,
-        server.quantile(0.9) * 1e3,
-        server.quantile(0.99) * 1e3,
-        server.quantile(0.999) * 1e3,
-        server.mean() * 1e3,
+        on_server.count(),
+        on_server.quantile(0.5) * 1e3,
+        on_server.quantile(0.9) * 1e3,
+        on_server.quantile(0.99) * 1e3,
+        on_server.quantile(0.999) * 1e3,
+        on_server.mean() * 1e3,
         pct_of(&lat, total, 0.5),
         pct_of(&lat, total, 0.99),
     );
