@@ -9,14 +9,25 @@ use vesting_e2e::vesting;
 fn run_serves_multipliers_and_weights_over_http() {
     let service = Service::start("run", None);
     let api = service.api;
-    // Multipliers appear after the first epochs are ingested.
-    let mut multipliers = serde_json::Value::Null;
-    wait_for("multipliers", Duration::from_secs(180), || {
-        multipliers = http(api, "GET", "/multipliers", "")
-            .map(|(_, b)| serde_json::from_str(&b).unwrap_or_default())
-            .unwrap_or_default();
-        multipliers.as_array().is_some_and(|a| !a.is_empty())
+    // Multipliers can appear before the first epoch (a registration between epochs writes
+    // its uid's row), so wait for an epoch boundary to be stored, then read them.
+    wait_for("the first epoch", Duration::from_secs(180), || {
+        http(api, "GET", "/stats", "")
+            .ok()
+            .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|s| s["epochs"].as_u64())
+            .is_some_and(|e| e >= 1)
+            && http(api, "GET", "/metrics", "").is_ok_and(|(_, m)| {
+                !m.contains("vesting_epochs_processed_total 0\n")
+            })
     });
+    let multipliers: serde_json::Value = http(api, "GET", "/multipliers", "")
+        .map(|(_, b)| serde_json::from_str(&b).unwrap_or_default())
+        .unwrap();
+    assert!(
+        multipliers.as_array().is_some_and(|a| !a.is_empty()),
+        "no multipliers after the first epoch: {multipliers}"
+    );
     let rows = multipliers.as_array().unwrap();
     for m in rows {
         assert!(m["multiplier"].as_u64().unwrap() <= 1_500_000_000, "{m}");
