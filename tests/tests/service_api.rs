@@ -16,9 +16,8 @@ fn run_serves_multipliers_and_weights_over_http() {
             .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
             .and_then(|s| s["epochs"].as_u64())
             .is_some_and(|e| e >= 1)
-            && http(api, "GET", "/metrics", "").is_some_and(|(_, m)| {
-                !m.contains("vesting_epochs_processed_total 0\n")
-            })
+            && http(api, "GET", "/metrics", "")
+                .is_some_and(|(_, m)| !m.contains("vesting_epochs_processed_total 0\n"))
     });
     let multipliers: serde_json::Value = http(api, "GET", "/multipliers", "")
         .map(|(_, b)| serde_json::from_str(&b).unwrap_or_default())
