@@ -3,6 +3,7 @@
 //! service needs. Amounts are u64 rao stored as INTEGER by bit-cast to i64 ([`to_sql`] /
 //! [`from_sql`]), so every u64 round-trips losslessly.
 
+mod history;
 pub mod migrations;
 mod params;
 mod policies;
@@ -43,6 +44,9 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Bytes the WAL file is truncated to after a checkpoint resets it (64 MiB).
+pub const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
 /// u64 -> i64 by bit-cast (lossless; values above i64::MAX become negative in SQL).
 pub fn to_sql(v: u64) -> i64 {
     v as i64
@@ -64,6 +68,8 @@ pub struct Checkpoint {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The last ledger step written (the next step's compression dictionary).
+    last_step: history::LastStep,
 }
 
 impl Store {
@@ -165,6 +171,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            last_step: Default::default(),
         })
     }
 
@@ -173,6 +180,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| sqlite(&path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| sqlite(&path, e))?;
+        // A catch-up batch grows the WAL to its size; after the checkpoint that resets it,
+        // SQLite truncates the file back to this limit instead of keeping it forever.
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
             .map_err(|e| sqlite(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| sqlite(&path, e))?;
@@ -184,7 +195,11 @@ impl Store {
                 path: path.display().to_string(),
                 source,
             })?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            last_step: Default::default(),
+        })
     }
 
     /// The database path (":memory:" for in-memory stores).

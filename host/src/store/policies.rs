@@ -7,7 +7,6 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, Store, from_sql, to_sql};
-use crate::policy::HolderLedger;
 
 /// A stored policy (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -398,31 +397,6 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
-    }
-
-    /// The ledgers a step at `block` returned (every holder at an epoch), sorted by holder.
-    pub fn ledgers_at(&self, block: u64) -> Result<Vec<HolderLedger>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT holder, ledger_json FROM ledger_history WHERE block = ?1 ORDER BY holder",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([to_sql(block)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = vec![];
-        for row in rows {
-            let (holder, json) = row.map_err(|e| self.err(e))?;
-            out.push(serde_json::from_str(&json).map_err(|e| {
-                self.invalid(format!(
-                    "ledger of {holder} at #{block} is not valid JSON: {e}"
-                ))
-            })?);
-        }
-        Ok(out)
     }
 
     /// Shadow runs, newest first.

@@ -49,6 +49,7 @@ fn migrations_are_valid_and_reach_the_latest_version() {
         "holdings",
         "hotkey_owners",
         "ledger_history",
+        "ledger_steps",
         "ledgers",
         "multipliers",
         "stake_changes",
@@ -239,7 +240,7 @@ fn latest_multipliers_and_holder_stats() {
     assert_eq!(s.miner_multipliers("h1").unwrap().len(), 2);
     assert_eq!(s.ledgers().unwrap(), vec![ledger]);
     assert_eq!(s.dump_table("tranches").unwrap().len(), 1);
-    assert_eq!(s.dump_table("ledger_history").unwrap().len(), 2);
+    assert_eq!(s.dump_table("ledger_steps").unwrap().len(), 2);
     // The query plan for the service's latest-multiplier lookup uses the index.
     let plan: String = s
         .conn()

@@ -84,7 +84,7 @@ impl Store {
             })?;
         let mut out = Vec::with_capacity(recs.len());
         for rec in recs {
-            out.push(apply_in(&tx, &path, rec)?);
+            out.push(apply_in(&tx, &path, &mut self.last_step, rec)?);
         }
         tx.commit()
             .map_err(|source| StoreError::Sqlite { path, source })?;
@@ -92,7 +92,12 @@ impl Store {
     }
 }
 
-fn apply_in(tx: &Transaction, path: &str, rec: &BlockRecord) -> Result<Applied> {
+fn apply_in(
+    tx: &Transaction,
+    path: &str,
+    last: &mut super::history::LastStep,
+    rec: &BlockRecord,
+) -> Result<Applied> {
     let path = path.to_string();
     let e = |source| StoreError::Sqlite {
         path: path.clone(),
@@ -149,6 +154,12 @@ fn apply_in(tx: &Transaction, path: &str, rec: &BlockRecord) -> Result<Applied> 
             }
         }
         write_rows(tx, rec).map_err(e)?;
+        if let Some(step) = &rec.step {
+            super::history::write(tx, &path, last, step.block, &step.ledgers)?;
+        }
+        if let Some(before) = rec.prune_ledger_history_before {
+            super::history::prune(tx, before).map_err(e)?;
+        }
         tx.execute(
             "INSERT INTO checkpoint (id, block, hash) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET block = excluded.block, hash = excluded.hash",
@@ -304,19 +315,6 @@ fn write_rows(tx: &Transaction, rec: &BlockRecord) -> rusqlite::Result<()> {
     if let Some(step) = &rec.step {
         write_step(tx, step)?;
     }
-    if let Some(before) = rec.prune_ledger_history_before {
-        let n = tx.execute(
-            "DELETE FROM ledger_history WHERE block < ?1",
-            [to_sql(before)],
-        )?;
-        if n > 0 {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('ledger_history_from', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [before.to_string()],
-            )?;
-        }
-    }
     super::policies::write_lifecycle(
         tx,
         rec.number,
@@ -341,10 +339,6 @@ fn write_step(tx: &Transaction, step: &super::LedgerStepRecord) -> rusqlite::Res
              ON CONFLICT (holder) DO UPDATE SET block = excluded.block,
              unmatched_outflow = excluded.unmatched_outflow, ledger_json = excluded.ledger_json",
             params![l.holder, sb, to_sql(l.unmatched_outflow), json],
-        )?;
-        tx.execute(
-            "INSERT INTO ledger_history (block, holder, ledger_json) VALUES (?1, ?2, ?3)",
-            params![sb, l.holder, json],
         )?;
         tx.execute("DELETE FROM tranches WHERE holder = ?1", [&l.holder])?;
         let mut st = tx.prepare_cached(

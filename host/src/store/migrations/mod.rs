@@ -14,6 +14,8 @@ pub fn migrations() -> Vec<M<'static>> {
             .comment("policies, policy state and log, decisions, shadow runs"),
         M::up(include_str!("0004_params.sql"))
             .comment("parameters in force and pending, parameter actions in the change log"),
+        M::up(include_str!("0005_ledger_steps.sql"))
+            .comment("ledger history: one zstd-compressed row per step, delta to the previous"),
     ]
 }
 
