@@ -1,10 +1,12 @@
 //! The HTTP API (axum), bound to 127.0.0.1 by default: health, stats, miners, epochs,
-//! multipliers, `POST /weights/apply`, and Prometheus `/metrics`. Every error status has a
-//! JSON body `{"error": ...}`; bodies over 1 MiB are refused (policy components: 16 MiB,
-//! and only after the bearer token was checked). Store and lock work runs on blocking
-//! threads (`spawn_blocking`), never on the async workers. `server.rs` holds the
-//! connections (timeouts, a cap), `guard.rs` the middleware (token, limits, JSON errors).
+//! multipliers, `POST /weights/apply`, Prometheus `/metrics`, and the dashboard at `/`
+//! (`dashboard.rs`). Every error status has a JSON body `{"error": ...}`; bodies over 1 MiB
+//! are refused (policy components: 16 MiB, and only after the bearer token was checked).
+//! Store and lock work runs on blocking threads (`spawn_blocking`), never on the async
+//! workers. `server.rs` holds the connections (timeouts, a cap), `guard.rs` the middleware
+//! (token, limits, JSON errors).
 
+mod dashboard;
 mod guard;
 mod metrics;
 mod server;
@@ -60,9 +62,10 @@ pub struct ApplyRequest {
 }
 
 /// The router over a running system. Outside in: JSON bodies for every error status,
-/// URI and header limits (414, 431), then `/health` (never shed) beside the rest, which is
-/// shed at `api_max_requests` requests in progress (503) and answered within the request
-/// timeout (408); the policy changes check the bearer token before their body is read.
+/// URI and header limits (414, 431), then `/health` and the dashboard's files (never shed)
+/// beside the rest, which is shed at `api_max_requests` requests in progress (503) and
+/// answered within the request timeout (408); the policy changes check the bearer token
+/// before their body is read.
 pub fn router(system: Arc<VestingSystem>) -> Router {
     let cfg = system.config();
     let timeout = Duration::from_secs(cfg.api_request_timeout_seconds.max(1));
@@ -77,6 +80,7 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/policy", get(policy_info))
         .route("/policies", get(policies))
+        .route("/dashboard/data", get(dashboard::data))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // A body declared far over the limit is refused before it is read; one a little
         // over it is read up to the limit first (so a client that writes its whole body
@@ -112,6 +116,9 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
                 )),
         )
         .route("/health", get(health))
+        // The dashboard's page and embedded files: no store reads, never shed.
+        .route("/", get(dashboard::index))
+        .route("/assets/{name}", get(dashboard::asset))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(guard::head_limits))
         .layer(axum::middleware::map_response_with_state(

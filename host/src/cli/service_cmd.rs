@@ -566,7 +566,7 @@ pub fn demo(args: DemoArgs, json: bool) -> anyhow::Result<bool> {
                 "miners": miners,
                 "summary": summary,
                 "api_url": api_url,
-                "dashboard_url": null,
+                "dashboard_url": format!("{api_url}/"),
                 "seconds": seconds,
             }))?
         );
@@ -577,7 +577,7 @@ pub fn demo(args: DemoArgs, json: bool) -> anyhow::Result<bool> {
             demo_text(&stats, &miners, &summary, &order, &params, args.days, st)
         );
         println!(
-            "{} {:.1} s. No dashboard yet; the API{}: {api_url}/stats, {api_url}/multipliers, POST {api_url}/weights/apply",
+            "{} {:.1} s. The dashboard{}: {api_url}/ (the API: {api_url}/stats, {api_url}/multipliers, POST {api_url}/weights/apply)",
             st.bold("ran in"),
             seconds,
             if args.exit {
@@ -592,7 +592,7 @@ pub fn demo(args: DemoArgs, json: bool) -> anyhow::Result<bool> {
         rt.block_on(devnet.stop());
         return Ok(true);
     }
-    eprintln!("demo: API on {api_url}; Ctrl-C to stop");
+    eprintln!("demo: the dashboard on {api_url}/ and the API beside it; Ctrl-C to stop");
     rt.block_on(api::serve(system.clone(), args.api, ctrl_c()))?;
     system.shutdown()?;
     rt.block_on(devnet.stop());

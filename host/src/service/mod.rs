@@ -3,6 +3,7 @@
 //! store's latest multipliers. The CLI and the HTTP API sit on top of it.
 
 mod config;
+pub mod dashboard_data;
 pub mod durations;
 pub mod explain;
 mod supervisor;
