@@ -241,6 +241,16 @@ fn event_parts(e: &ChainEvent) -> (&'static str, &'static str, Vec<Value>) {
             "NeuronRegistered",
             vec![u(*netuid), u(*uid), account(hotkey)],
         ),
+        Withdraw { who, amount } => ("Balances", "Withdraw", vec![account(who), n(*amount)]),
+        TransactionFeePaid {
+            who,
+            actual_fee,
+            tip,
+        } => (
+            "TransactionPayment",
+            "TransactionFeePaid",
+            vec![account(who), n(*actual_fee), n(*tip)],
+        ),
         ExtrinsicSuccess { mandatory } => (
             "System",
             "ExtrinsicSuccess",

@@ -32,6 +32,7 @@ mod spec459;
 #[cfg(test)]
 mod spec459_tests;
 pub mod storage;
+pub mod tx;
 #[cfg(test)]
 mod upgrades_tests;
 

@@ -483,6 +483,14 @@ impl ChainMetadata {
 
     /// The transaction extensions of extrinsic version 4, in order: (identifier, type id).
     pub fn transaction_extensions(&self) -> Vec<(String, u32)> {
+        self.transaction_extension_types()
+            .into_iter()
+            .map(|(id, ty, _)| (id, ty))
+            .collect()
+    }
+
+    /// As `transaction_extensions`, with each one's implicit ("additional signed") type.
+    pub fn transaction_extension_types(&self) -> Vec<(String, u32, u32)> {
         let ext = &self.v16.extrinsic;
         let idx: Vec<u32> = ext
             .transaction_extensions_by_version
@@ -491,7 +499,7 @@ impl ChainMetadata {
             .unwrap_or_else(|| (0..ext.transaction_extensions.len() as u32).collect());
         idx.iter()
             .filter_map(|i| ext.transaction_extensions.get(*i as usize))
-            .map(|t| (t.identifier.clone(), t.ty.id))
+            .map(|t| (t.identifier.clone(), t.ty.id, t.implicit.id))
             .collect()
     }
 }

@@ -194,6 +194,14 @@ pub fn build_chain(config: &DevnetConfig) -> Result<Chain> {
         upgrades.push((u.block, rt));
     }
     let (mut genesis, driver) = sc.build(config.block_time_ms, config.seed)?;
+    // The standard dev accounts (`//Alice`, ...) are funded at genesis, so a user signs
+    // as them with polkadot.js's keyring or a bittensor wallet (`crate::tx::keys`).
+    for name in crate::tx::keys::DEV_ACCOUNTS {
+        genesis.endow(
+            crate::tx::keys::dev_account(name),
+            crate::tx::keys::DEV_ENDOWMENT,
+        );
+    }
     // The legacy epoch rule holds while a pre-423 runtime runs.
     genesis.dynamic_tempo_from = genesis
         .dynamic_tempo_from

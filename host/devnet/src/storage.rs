@@ -161,7 +161,11 @@ impl StorageView<'_> {
                     let v = default_value(
                         self.md.types(),
                         info.value_type,
-                        &[("data", data), ("providers", num(1u8))],
+                        &[
+                            ("data", data),
+                            ("providers", num(1u8)),
+                            ("nonce", num(st.nonce(a))),
+                        ],
                     )
                     .ok()?;
                     Some((vec![KeyPart::Account(*a)], v))

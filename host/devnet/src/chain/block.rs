@@ -89,6 +89,8 @@ pub struct Block {
     pub code: Arc<RuntimeProfile>,
     /// The events of the upgrade extrinsic (after the model's), in the upgrade block.
     pub upgrade_events: Vec<(Phase, UpgradeEvent)>,
+    /// Pooled transactions this block left out (their call failed): (hash, why).
+    pub dropped: Vec<(Hash, String)>,
 }
 
 impl Block {

@@ -4,6 +4,7 @@
 //! the runtime that executed it and the one its state holds (`crate::runtime`).
 
 mod block;
+mod pool;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -65,6 +66,8 @@ pub struct Chain {
     pruning: Pruning,
     branch: u64,
     queued: Vec<Action>,
+    /// Submitted signed transactions for the next block (`pool`).
+    pool: Vec<crate::tx::Checked>,
     driver: Option<Box<dyn BlockDriver>>,
     /// Actions dropped because they failed when their block was built: (block, action, error).
     pub rejected: Vec<(u64, Action, String)>,
@@ -102,6 +105,7 @@ impl Chain {
             runtime: runtime.clone(),
             code: runtime.clone(),
             upgrade_events: vec![],
+            dropped: vec![],
         });
         let mut genesis = genesis;
         genesis.rules = runtime.rules;
@@ -122,6 +126,7 @@ impl Chain {
             pruning,
             branch: 0,
             queued: vec![],
+            pool: vec![],
             driver: None,
             rejected: vec![],
         };
@@ -297,7 +302,9 @@ impl Chain {
             None => vec![],
         };
         actions.append(&mut self.queued);
-        let out = pstate.apply_block(&actions)?;
+        let pool = std::mem::take(&mut self.pool);
+        let txs: Vec<_> = pool.iter().map(pool::signed_tx).collect();
+        let out = pstate.apply_block_with(&actions, &txs)?;
         for (a, e) in &out.rejected {
             tracing::debug!("block {number}: dropped {a:?}: {e}");
             self.rejected.push((number, a.clone(), e.clone()));
@@ -311,6 +318,20 @@ impl Chain {
             let nonce = nonces.entry(signer).or_insert(0);
             extrinsics.push(signed(md, &signer, *nonce, &call)?);
             *nonce += 1;
+        }
+        // Submitted transactions after the scripted ones, as the model applied them.
+        let mut dropped = vec![];
+        for (c, r) in pool.iter().zip(&out.signed) {
+            match r {
+                Ok(_) => extrinsics.push(c.bytes.clone()),
+                Err(e) => {
+                    tracing::debug!(
+                        "block {number}: dropped transaction {}: {e}",
+                        hex0x(&c.hash)
+                    );
+                    dropped.push((c.hash, e.clone()));
+                }
+            }
         }
         let mut digest = vec![];
         let mut upgrade_events = vec![];
@@ -368,6 +389,7 @@ impl Chain {
             runtime: rt,
             code,
             upgrade_events,
+            dropped,
         });
         self.insert(block.clone(), Arc::new(out.state));
         self.best.push(hash);

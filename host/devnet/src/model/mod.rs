@@ -9,6 +9,7 @@ mod epoch;
 mod neurons;
 pub mod pool;
 mod pool393;
+mod signed;
 mod staking;
 pub mod types;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 pub use action::Action;
 pub use pool::{Pool, SafeFloat, Share};
+pub use signed::SignedTx;
 pub use types::*;
 
 use crate::error::{DevnetError, Result};
@@ -46,6 +48,9 @@ pub struct ChainState {
     /// coldkey -> free TAO.
     #[serde(skip)]
     pub balances: OrdMap<AccountId, u64>,
+    /// account -> `System.Account` nonce (signed extrinsics applied; `signed`).
+    #[serde(skip)]
+    pub nonces: OrdMap<AccountId, u32>,
     /// (coldkey, netuid) -> hotkey (`AutoStakeDestination`).
     #[serde(skip)]
     pub auto_stake: OrdMap<(AccountId, NetUid), AccountId>,
@@ -88,6 +93,7 @@ impl ChainState {
             staking_hotkeys: OrdMap::new(),
             pools: OrdMap::new(),
             balances: OrdMap::new(),
+            nonces: OrdMap::new(),
             auto_stake: OrdMap::new(),
             delegate_take: OrdMap::new(),
             root_claimed: OrdMap::new(),
@@ -247,6 +253,17 @@ impl ChainState {
     /// Applies one block: emission in initialization, then `actions` as extrinsics
     /// (index 0 is the timestamp inherent). Invalid actions fail the whole call.
     pub fn apply_block(&self, actions: &[Action]) -> Result<BlockOutcome> {
+        self.apply_block_with(actions, &[])
+    }
+
+    /// As `apply_block`, then the submitted signed transactions `signed` (after the
+    /// scripted actions, in order): each pays its fee, bumps its signer's nonce and
+    /// applies its action, or is left out (`BlockOutcome::signed`).
+    pub fn apply_block_with(
+        &self,
+        actions: &[Action],
+        signed: &[SignedTx],
+    ) -> Result<BlockOutcome> {
         let mut st = self.clone();
         st.block += 1;
         st.timestamp += st.block_time_ms;
@@ -298,6 +315,23 @@ impl ChainState {
                 }
             }
         }
+        let mut signed_out = vec![];
+        for tx in signed {
+            let (bk_st, bk_ex) = (st.clone(), ex.clone());
+            ex.phase = Phase::ApplyExtrinsic(idx);
+            match st.apply_signed(tx, &mut ex) {
+                Ok(()) => {
+                    ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: false });
+                    signed_out.push(Ok(idx));
+                    idx += 1;
+                }
+                Err(e) => {
+                    st = bk_st;
+                    ex = bk_ex;
+                    signed_out.push(Err(e.to_string()));
+                }
+            }
+        }
         ex.close_phase(&st, false);
         Ok(BlockOutcome {
             state: st,
@@ -306,6 +340,7 @@ impl ChainState {
             extrinsics: included,
             applied,
             rejected,
+            signed: signed_out,
         })
     }
 
@@ -399,6 +434,9 @@ pub struct BlockOutcome {
     pub applied: Vec<Action>,
     /// Actions that failed and were left out, with why.
     pub rejected: Vec<(Action, String)>,
+    /// Per submitted transaction (`apply_block_with`): its extrinsic index, or why it
+    /// was left out.
+    pub signed: Vec<std::result::Result<u32, String>>,
 }
 
 /// Per-block scratch: events, and position values captured before the first write to a

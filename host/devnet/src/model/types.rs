@@ -215,6 +215,18 @@ pub enum ChainEvent {
     ExtrinsicSuccess {
         mandatory: bool,
     },
+    /// `Balances.Withdraw { who, amount }`: the transaction fee taken before dispatch
+    /// (`pallet_transaction_payment` `withdraw_fee` through subtensor's fee handler).
+    Withdraw {
+        who: AccountId,
+        amount: u64,
+    },
+    /// `TransactionPayment.TransactionFeePaid { who, actual_fee, tip }` (post-dispatch).
+    TransactionFeePaid {
+        who: AccountId,
+        actual_fee: u64,
+        tip: u64,
+    },
 }
 
 /// A stake position's miner collateral (spec 459 `MinerCollateralState`, keyed by

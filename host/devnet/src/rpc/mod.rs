@@ -2,6 +2,7 @@
 //! methods with the shapes subxt's legacy backend, polkadot-js and py-substrate-interface
 //! expect, and the `devnet_*` control methods.
 
+mod author;
 mod control;
 mod node;
 mod storage_subs;
@@ -275,6 +276,9 @@ const METHODS: &[&str] = &[
     "payment_queryInfo",
     "payment_queryFeeDetails",
     "author_pendingExtrinsics",
+    "author_submitExtrinsic",
+    "author_submitAndWatchExtrinsic",
+    "author_unwatchExtrinsic",
     "devnet_advance",
     "devnet_submit",
     "devnet_addStake",
@@ -308,6 +312,7 @@ pub fn module(shared: Arc<Shared>) -> Result<RpcModule<Arc<Shared>>, DevnetError
     subscriptions::register(&mut m)?;
     storage_subs::register(&mut m)?;
     node::register(&mut m)?;
+    author::register(&mut m)?;
     control::register(&mut m)?;
     node::register_aliases(&mut m)?;
     Ok(m)

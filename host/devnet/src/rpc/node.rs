@@ -3,8 +3,7 @@
 //! `frame/transaction-payment/rpc`: the aliases a node registers, `state_queryStorage`,
 //! `state_getStorageHash` / `Size`, `system_accountNextIndex`,
 //! `payment_queryInfo` / `payment_queryFeeDetails` (and the `TransactionPaymentApi`
-//! runtime calls) from the devnet's fee rule, `author_pendingExtrinsics` (always
-//! empty: nothing is submitted) and a lone full node's `system_peers`, `system_nodeRoles`,
+//! runtime calls) from the devnet's fee rule, and a lone full node's `system_peers`, `system_nodeRoles`,
 //! `system_syncState`, `system_reservedPeers`, `system_localListenAddresses`.
 use std::sync::Arc;
 
@@ -13,7 +12,7 @@ use jsonrpsee::RpcModule;
 use scale_value::Value;
 
 use super::*;
-use crate::encode::{KeyPart, default_value, encode, num, storage_key};
+use crate::encode::{default_value, encode, num};
 use crate::metadata::ChainMetadata;
 
 /// The aliases a Substrate node registers (`#[method(aliases = ...)]` in
@@ -52,7 +51,7 @@ pub(super) const ALIASES: &[(&str, &str)] = &[
 /// adjusted weight fee, with no base, length or tip part.
 pub const FEE_WEIGHT_REF_TIME: u64 = 1_000_000_000;
 /// The constant weight fee, in rao (0.0001 TAO).
-pub const FEE_WEIGHT_RAO: u64 = 100_000;
+pub const FEE_WEIGHT_RAO: u64 = crate::tx::FEE_RAO;
 
 /// Checks that `xt` is one SCALE-encoded extrinsic (compact length, then a v4 or v5
 /// body), as `Block::Extrinsic::decode` does in a node.
@@ -264,8 +263,6 @@ fn query_storage(s: &Shared, args: &[Json]) -> RpcResult<Json> {
 
 /// Registers the methods.
 pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError> {
-    m.register_method("author_pendingExtrinsics", |_, _, _| Vec::<String>::new())
-        .map_err(reg)?;
     // A lone full node: no peers, synced to its own head.
     for name in [
         "system_peers",
@@ -288,21 +285,9 @@ pub(super) fn register(m: &mut RpcModule<Arc<Shared>>) -> Result<(), DevnetError
             Json::String(a) => parse_ss58(a).map_err(invalid_params)?,
             _ => return Err(invalid_params("account must be an SS58 address")),
         };
-        // The nonce in `System.Account` at the best block (`AccountNonceApi`); the pool
-        // is always empty.
-        with_view(s, &Json::Null, |v| {
-            let Ok(info) = v.md.storage("System", "Account") else {
-                return Ok(0);
-            };
-            let key =
-                storage_key(v.md.types(), info, &[KeyPart::Account(who)]).map_err(client_err)?;
-            Ok(get(v, &key, false)?
-                .and_then(|b| {
-                    b.get(..4)
-                        .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
-                })
-                .unwrap_or(0))
-        })
+        // The nonce in `System.Account` at the best block (`AccountNonceApi`), past
+        // the account's transactions in the pool (`substrate/utils/frame/rpc/system`).
+        Ok(read(s)?.next_index(&who))
     })
     .map_err(reg)?;
     m.register_method("payment_queryInfo", |p, s, _| -> RpcResult<Json> {

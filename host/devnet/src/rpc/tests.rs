@@ -61,11 +61,14 @@ async fn aliases_hex_forms_nonce_fees_and_pool() {
     ] {
         assert!(methods["methods"].as_array().unwrap().contains(&json!(m)));
     }
+    // An empty extrinsic: `author::error::Error::BadFormat` (1001).
     let e = c
         .request::<Json, _>("author_submitExtrinsic", rpc_params!["0x00"])
         .await
         .unwrap_err();
-    assert_eq!(code(e).0, -32601);
+    let (n, msg) = code(e);
+    assert_eq!(n, 1001);
+    assert!(msg.starts_with("Extrinsic has invalid format: "), "{msg}");
 
     let with: String = c
         .request("state_call", rpc_params!["Core_version", "0x"])
