@@ -360,3 +360,13 @@ for (const [uids, hotkeys] of [[[65536], ["h"]], [[3, 3], ["a", "b"]]]) {
     assert!(stdout.contains("refused: DuplicateUid"), "{stdout}");
     assert!(!stdout.contains("no error"), "{stdout}");
 }
+
+#[test]
+fn js_types_are_what_jco_generates_from_the_wit() {
+    // `examples/js/types/` is committed; a contract change must regenerate it
+    // (`npm run types`).
+    let out = node(&["examples/js/gen_types.mjs", "--check"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("types/ is current (3 files)"), "{stdout}");
+}
