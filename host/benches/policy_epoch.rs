@@ -1,8 +1,9 @@
-//! One epoch of a 256-miner subnet with a 30-day ledger (20 epochs a day), every contract
+//! One epoch of a 256-miner and of a 2,500-miner subnet with a 30-day ledger (20 epochs a day), every contract
 //! function, through the wasm component and through the native build of the same crate,
 //! in one run. Prints per-function medians, the epoch total and the wasm/native ratio.
 //!
-//! `cargo bench -p vesting-host --bench policy_epoch` (env MINERS, DAYS, RUNS to change).
+//! `cargo bench -p vesting-host --bench policy_epoch` (env MINERS = "256,2500", DAYS = 30,
+//! RUNS = 21, or 5 above 1,000 miners).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,11 +41,16 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 }
 
 fn main() {
-    let (miners, days, runs) = (env("MINERS", 256), env("DAYS", 30) as u64, env("RUNS", 21));
+    let sizes: Vec<usize> = std::env::var("MINERS")
+        .unwrap_or_else(|_| "256,2500".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let days = env("DAYS", 30) as u64;
     let engine = PolicyEngine::new(
         Limits {
             fuel: u64::MAX / 4,
-            memory_bytes: 1 << 30,
+            memory_bytes: 4 << 30,
         },
         None,
     )
@@ -54,8 +60,23 @@ fn main() {
         .load(DEFAULT_POLICY_WASM)
         .expect("load the default policy");
     let load = t.elapsed();
+    for miners in sizes {
+        // Fewer runs for the large subnet: each one takes a second or more.
+        let runs = env("RUNS", if miners > 1000 { 5 } else { 21 });
+        bench(&policy, miners, days, runs, load);
+        println!();
+    }
+}
+
+fn bench(
+    policy: &vesting_host::policy::Policy,
+    miners: usize,
+    days: u64,
+    runs: usize,
+    load: Duration,
+) {
     let t = Instant::now();
-    let s = sample::epoch(&policy, miners, days).expect("sample epoch");
+    let s = sample::epoch(policy, miners, days).expect("sample epoch");
     let tranches: usize = s.ledger.ledgers.iter().map(|l| l.tranches.len()).sum();
     println!(
         "policy_epoch: {miners} miners, {days}-day ledger ({} holders, {tranches} tranches), {runs} runs, setup {:.1?}, compile {load:.1?}",

@@ -88,6 +88,21 @@ fn behaviour(i: usize, epoch: u64, block: u64, out: &mut Vec<Flow>) {
     }
 }
 
+/// Epoch `e` of the sample's history (its block is `EPOCH_BLOCKS * (e + 1)`): every
+/// miner's earning and the manual flows of the block after it, appended to the lists.
+pub fn activity(miners: usize, e: u64, earnings: &mut Vec<Earning>, flows: &mut Vec<Flow>) {
+    let block = EPOCH_BLOCKS * (e + 1);
+    for i in 0..miners {
+        earnings.push(Earning {
+            hotkey: hotkey(i),
+            coldkey: coldkey(i),
+            block,
+            alpha: earned(i, e),
+        });
+        behaviour(i, e, block + 1, flows);
+    }
+}
+
 /// Builds the sample: the history goes through `policy`'s own ledger step, so the ledgers
 /// have the shape that policy keeps.
 pub fn epoch(policy: &Policy, miners: usize, days: u64) -> Result<SampleEpoch, CallError> {
@@ -97,16 +112,7 @@ pub fn epoch(policy: &Policy, miners: usize, days: u64) -> Result<SampleEpoch, C
     let mut earnings = Vec::new();
     let mut flows = Vec::new();
     for e in 0..epochs {
-        let block = EPOCH_BLOCKS * (e + 1);
-        for i in 0..miners {
-            earnings.push(Earning {
-                hotkey: hotkey(i),
-                coldkey: coldkey(i),
-                block,
-                alpha: earned(i, e),
-            });
-            behaviour(i, e, block + 1, &mut flows);
-        }
+        activity(miners, e, &mut earnings, &mut flows);
     }
     let history = policy.ledger_step(
         &params,
