@@ -7,6 +7,7 @@
 //!
 //! Start one with [`start`] (tests, `vesting demo`) or [`run`] (`vesting devnet`).
 
+pub mod accounts;
 pub mod chain;
 pub mod encode;
 pub mod error;

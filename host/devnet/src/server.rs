@@ -98,6 +98,10 @@ pub struct DevnetArgs {
     /// the metadata default.
     #[arg(long)]
     pub strict: bool,
+    /// Print the accounts to sign as (the funded dev accounts `//Alice`, ... with their
+    /// URI and SS58 address) and the scenario's named accounts, then exit.
+    #[arg(long)]
+    pub accounts: bool,
 }
 
 impl DevnetArgs {
@@ -273,6 +277,10 @@ pub async fn start(config: DevnetConfig) -> Result<DevnetHandle> {
 /// Runs `vesting devnet` until Ctrl-C.
 pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     let config = args.config()?;
+    if args.accounts {
+        print!("{}", crate::accounts::render(&config.scenario));
+        return Ok(());
+    }
     let name = config.scenario.name.clone();
     let bt = config.block_time_ms;
     let handle = start(config).await?;

@@ -1,0 +1,124 @@
+//! Real transactions against a real `vesting devnet --scenario edges --strict`: polkadot.js
+//! (`tests/js/devnet_signed.mjs`, npm `@polkadot/api` pinned in `tests/js/package-lock.json`)
+//! signs `subtensorModule.addStake` as the dev account `//Alice` (`keyring.addFromUri`),
+//! follows it `ready` -> `inBlock` -> `finalized` (`author_submitAndWatchExtrinsic`), reads
+//! its events (`Balances.Withdraw`, `StakeAdded`, `TransactionFeePaid`), the stake and the
+//! nonce back, and has a tampered signature, a replay (stale nonce) and an unmodelled call
+//! refused with 1010. Also `vesting devnet --accounts` lists `//Alice` with her SS58.
+//! Needs `node` and `npm ci` in `tests/js` (CI runs it).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vesting_e2e::proc::{free_port, spawn, wait_for};
+use vesting_e2e::{repo, vesting};
+
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+fn field<'a>(j: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
+    j.get(k).unwrap_or_else(|| panic!("summary lacks {k}: {j}"))
+}
+
+#[test]
+fn devnet_accounts_lists_the_dev_keys() {
+    let (code, out, err) = vesting(&["devnet", "--scenario", "edges", "--accounts"]);
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    let alice = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("Alice "))
+        .unwrap_or_else(|| panic!("no Alice line in {out}"));
+    assert!(
+        alice.contains(ALICE) && alice.contains("//Alice"),
+        "{alice}"
+    );
+    assert!(out.contains("//Ferdie"), "{out}");
+    // The scenario's keyless accounts, by name.
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("val-a ")),
+        "{out}"
+    );
+}
+
+#[test]
+fn polkadot_js_signs_add_stake_as_alice_and_bad_transactions_are_refused() {
+    let js = repo().join("tests/js");
+    assert!(
+        js.join("node_modules/@polkadot/api").is_dir(),
+        "tests/js/node_modules is missing: run `npm ci` in tests/js \
+         (`cd tests/js && npm ci --no-audit --no-fund`) before this test"
+    );
+    let port = free_port();
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        "edges",
+        "--port",
+        &port.to_string(),
+        "--block-time-ms",
+        "200",
+        "--archive",
+        "--strict",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let t0 = Instant::now();
+    let out = Command::new("node")
+        .arg(js.join("devnet_signed.mjs"))
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .current_dir(&js)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node (Node 20 or later must be on PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "polkadot.js script failed after {:?}:\nstdout: {stdout}\nstderr: {stderr}",
+        t0.elapsed()
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let s: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
+    eprintln!("polkadot.js summary: {s}");
+
+    assert_eq!(field(&s, "address"), ALICE);
+    assert_eq!(
+        field(&s, "statuses"),
+        &serde_json::json!(["Ready", "InBlock", "Finalized"])
+    );
+    let events = field(&s, "events");
+    for ev in [
+        "balances.Withdraw",
+        "subtensorModule.StakeAdded",
+        "transactionPayment.TransactionFeePaid",
+        "system.ExtrinsicSuccess",
+    ] {
+        assert!(
+            events.as_array().unwrap().contains(&serde_json::json!(ev)),
+            "{ev} not among {events}"
+        );
+    }
+    // The devnet's constant fee rule (host/devnet/README.md).
+    assert_eq!(field(&s, "fee"), "100000");
+    let stake: u64 = field(&s, "stake").as_str().unwrap().parse().unwrap();
+    assert!(stake > 0, "{s}");
+    assert_eq!(
+        field(&s, "nonceAfter").as_u64().unwrap(),
+        field(&s, "nonceBefore").as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        field(&s, "badSignature"),
+        "1010: Invalid Transaction: Transaction has a bad signature"
+    );
+    assert_eq!(
+        field(&s, "replay"),
+        "1010: Invalid Transaction: Transaction is outdated"
+    );
+    let unmodelled = field(&s, "unmodelled").as_str().unwrap();
+    assert!(
+        unmodelled.starts_with("1010: Invalid Transaction: Transaction call is not expected")
+            && unmodelled.contains("System::remark"),
+        "{unmodelled}"
+    );
+}
