@@ -1,5 +1,5 @@
-//! The dashboard in a real browser: `vesting devnet` (the demo subnet, a week of history
-//! prefilled) and `vesting run` with the demo's short days, a shadow policy set from
+//! The dashboard in a real browser: `vesting devnet` (the demo subnet, two weeks of
+//! history prefilled) and `vesting run` with the demo's short days, a shadow policy set from
 //! another process, then Debian's Chromium headless on `GET /`: every chart marks that it
 //! drew data (`data-series`, `data-points` > 0) and every miner has a row. A second run
 //! saves a screenshot to `target/dashboard.png` (and, with `VESTING_UPDATE_SCREENSHOT=1`,
@@ -21,9 +21,9 @@ const CHARTS: [&str; 6] = [
     "chart-lag",
     "chart-shadow",
 ];
-/// A week of the demo subnet's 720-block days: 14 epochs (tempo 360) before the service
-/// starts.
-const PREFILL: &str = "5040";
+/// Two weeks of the demo subnet's 720-block days (28 epochs of tempo 360) before the
+/// service starts: enough for the multipliers to spread, as in `vesting demo`.
+const PREFILL: &str = "10080";
 
 /// `vesting run` against `chain` with the demo's parameters, from block 1; its log kept.
 struct Run {
@@ -46,7 +46,7 @@ impl Run {
         std::fs::write(
             &config,
             "start_block = 1\nblocks_per_day = 720\nretention_window_days = 7\n\
-             block_time_ms = 20\n",
+             block_time_ms = 100\n",
         )
         .unwrap();
         let proc = Proc(
@@ -89,7 +89,10 @@ impl Drop for Run {
         if std::thread::panicking() {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("--- vesting run's log (last lines, newest first):\n{}", tail.join("\n"));
+            eprintln!(
+                "--- vesting run's log (last lines, newest first):\n{}",
+                tail.join("\n")
+            );
         }
         for suffix in ["", "-wal", "-shm", ".lock"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
@@ -175,7 +178,7 @@ fn attr(dom: &str, id: &str, attr: &str) -> Option<String> {
 
 #[test]
 fn dashboard_draws_every_chart_in_chromium() {
-    let (_chain, chain) = devnet(20, &["--scenario", "demo", "--prefill-blocks", PREFILL]);
+    let (_chain, chain) = devnet(100, &["--scenario", "demo", "--prefill-blocks", PREFILL]);
     let run = Run::start(chain);
     wait_for("the API", Duration::from_secs(120), || {
         http(run.api, "GET", "/health", "").is_some()
@@ -186,19 +189,19 @@ fn dashboard_draws_every_chart_in_chromium() {
     cli(run.db_arg(), &["policy", "shadow", "classic"]);
     let mut data = Value::Null;
     wait_for(
-        "a few epochs, flows, holders and a shadow run on /dashboard/data",
+        "the service to catch up (epochs, flows, holders, a shadow run on /dashboard/data)",
         Duration::from_secs(300),
         || {
             data = run.data().unwrap_or_default();
-            data["epochs"].as_array().is_some_and(|e| e.len() >= 4)
+            data["epochs"].as_array().is_some_and(|e| e.len() >= 20)
+                && data["health"]["status"] == "ok"
                 && data["holders"].as_array().is_some_and(|h| !h.is_empty())
                 && data["shadow"]["miners"]
                     .as_array()
                     .is_some_and(|m| !m.is_empty())
-                && data["flows"].as_array().is_some_and(|f| {
-                    f.iter().any(|e| e["earned"].as_f64() > Some(0.0))
-                })
-                && data["health"]["lag_blocks"].as_u64().is_some()
+                && data["flows"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|e| e["earned"].as_f64() > Some(0.0)))
         },
     );
     let miners = data["miners"].as_array().unwrap().len();
@@ -217,7 +220,10 @@ fn dashboard_draws_every_chart_in_chromium() {
             .parse()
             .unwrap();
         let points: u64 = attr(&dom, c, "data-points").unwrap().parse().unwrap();
-        assert!(series > 0 && points > 0, "#{c} drew {series} series, {points} points");
+        assert!(
+            series > 0 && points > 0,
+            "#{c} drew {series} series, {points} points"
+        );
         assert!(dom.contains(&format!("id=\"{c}\"")), "#{c}");
     }
     // The multiplier history has a series per miner, over the epochs.
@@ -225,14 +231,20 @@ fn dashboard_draws_every_chart_in_chromium() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(history as usize >= miners / 2, "{history} of {miners} miners drawn");
+    assert!(
+        history as usize >= miners / 2,
+        "{history} of {miners} miners drawn"
+    );
     let rows = dom.matches("<tr class=\"miner").count();
     assert!(rows >= miners, "{rows} miner rows for {miners} miners");
     assert!(
         attr(&dom, "health", "class").is_some_and(|c| c.contains("ok") || c.contains("unavail")),
         "the health badge was never filled in"
     );
-    assert!(attr(&dom, "error", "hidden").is_some(), "the page shows an error");
+    assert!(
+        attr(&dom, "error", "hidden").is_some(),
+        "the page shows an error"
+    );
 
     // The screenshot: an artifact, and the README's picture when asked for.
     let png = repo().join("target").join("dashboard.png");
@@ -246,7 +258,11 @@ fn dashboard_draws_every_chart_in_chromium() {
     );
     let bytes = std::fs::read(&png).expect("chromium wrote the screenshot");
     assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
-    assert!(bytes.len() > 50_000, "a {} byte screenshot is blank", bytes.len());
+    assert!(
+        bytes.len() > 50_000,
+        "a {} byte screenshot is blank",
+        bytes.len()
+    );
     eprintln!("screenshot: {}", png.display());
     if std::env::var("VESTING_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
         let docs = repo().join("docs").join("dashboard.png");

@@ -6,8 +6,10 @@
 //! (9 decimals) and rao amounts are turned into plain numbers here, so the page only draws.
 
 use super::{Health, VestingSystem};
+use crate::policy::{Flow, FlowKind};
 use crate::store::{HolderStats, MinerHistoryRow, MultiplierRow, PolicyState, ShadowDiff, Store};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// Epoch decisions the series cover at most (the latest ones).
 pub const DASHBOARD_EPOCHS: usize = 48;
@@ -29,7 +31,7 @@ pub struct DashboardData {
     pub epochs: Vec<u64>,
     /// The current miners by uid, each with its multiplier at every epoch of `epochs`.
     pub miners: Vec<MinerSeries>,
-    /// Stake flows summed over every attributed position, per epoch of `epochs`.
+    /// Earned and manual stake of the tracked holders, per epoch of `epochs`.
     pub flows: Vec<EpochFlows>,
     /// Every holder's latest holding metrics.
     pub holders: Vec<HolderView>,
@@ -61,12 +63,16 @@ pub struct MinerSeries {
     pub series: Vec<Option<f64>>,
 }
 
-/// One epoch's attributed stake flows, in alpha.
+/// One epoch's stake flows of the tracked holders, in alpha: `earned` as the policy
+/// attributed it at the epoch block; the manual flows of every block since the previous
+/// epoch (up to and including this one).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EpochFlows {
     pub block: u64,
     pub earned: f64,
+    /// Staked, moved, transferred or swapped in.
     pub manual_in: f64,
+    /// Unstaked (sold), moved, transferred or swapped out, fees and burns.
     pub manual_out: f64,
 }
 
@@ -141,16 +147,58 @@ pub fn miner_series(
         .collect()
 }
 
-/// One epoch's attributions summed: earned, manual in and manual out.
-pub fn epoch_flows(block: u64, changes: &[MinerHistoryRow]) -> EpochFlows {
-    let sum =
-        |f: fn(&MinerHistoryRow) -> u64| changes.iter().fold(0u64, |a, c| a.saturating_add(f(c)));
-    EpochFlows {
-        block,
-        earned: unit(sum(|c| c.earned)),
-        manual_in: unit(sum(|c| c.manual_in)),
-        manual_out: unit(sum(|c| c.manual_out)),
+/// Whether a flow is a manual one into (Some(true)) or out of (Some(false)) a position;
+/// None for emission (incentive, dividends, root claims: earned, not manual).
+pub fn manual_direction(kind: FlowKind) -> Option<bool> {
+    use FlowKind::*;
+    match kind {
+        Added | MovedIn | TransferredIn | SwappedIn => Some(true),
+        Removed | MovedOut | TransferredOut | SwappedOut | AlphaFee | Recycled | Burned => {
+            Some(false)
+        }
+        Incentive | AutoStaked | Dividend | RootClaimed => None,
     }
+}
+
+/// Each epoch's flows: `earned` summed over the epoch block's attributions (`changes`, one
+/// list per epoch), the tracked holders' manual flows summed over the blocks after the
+/// previous epoch (`after`, or the start) up to and including the epoch. `epochs` and
+/// `flows` are in block order.
+pub fn epoch_flows(
+    epochs: &[u64],
+    after: Option<u64>,
+    changes: &[Vec<MinerHistoryRow>],
+    flows: &[Flow],
+    tracked: &BTreeSet<String>,
+) -> Vec<EpochFlows> {
+    let mut manual = vec![(0u64, 0u64); epochs.len()];
+    for f in flows {
+        if after.is_some_and(|a| f.block <= a) || !tracked.contains(&f.coldkey) {
+            continue;
+        }
+        let i = epochs.partition_point(|e| *e < f.block);
+        let (Some(m), Some(into)) = (manual.get_mut(i), manual_direction(f.kind)) else {
+            continue;
+        };
+        if into {
+            m.0 = m.0.saturating_add(f.alpha);
+        } else {
+            m.1 = m.1.saturating_add(f.alpha);
+        }
+    }
+    epochs
+        .iter()
+        .zip(&manual)
+        .enumerate()
+        .map(|(i, (&block, &(manual_in, manual_out)))| EpochFlows {
+            block,
+            earned: unit(changes.get(i).map_or(0, |c| {
+                c.iter().fold(0u64, |a, c| a.saturating_add(c.earned))
+            })),
+            manual_in: unit(manual_in),
+            manual_out: unit(manual_out),
+        })
+        .collect()
 }
 
 /// A holder's metrics as plain numbers.
@@ -204,14 +252,25 @@ impl VestingSystem {
         let latest = self.multipliers()?;
         let store = Store::open_read_only(&self.config().db_path)?;
         let holders = store.holder_stats()?;
-        let blocks = store.decision_blocks()?;
-        let blocks = last_n(&blocks, epochs);
+        let all = store.decision_blocks()?;
+        let blocks = last_n(&all, epochs);
+        // The epoch before the first one shown: its block's flows belong to it.
+        let after = all.len().checked_sub(blocks.len() + 1).map(|i| all[i]);
         let mut sets = Vec::with_capacity(blocks.len());
-        let mut flows = Vec::with_capacity(blocks.len());
+        let mut changes = Vec::with_capacity(blocks.len());
         for &b in blocks {
             sets.push((b, store.multipliers_at(b)?));
-            flows.push(epoch_flows(b, &store.changes_at(b)?));
+            changes.push(store.changes_at(b)?);
         }
+        let flows: Vec<Flow> = match blocks.last() {
+            Some(&last) => store
+                .flows(after.map_or(0, |a| a + 1), last)?
+                .into_iter()
+                .map(|r| r.flow)
+                .collect(),
+            None => vec![],
+        };
+        let flows = epoch_flows(blocks, after, &changes, &flows, &store.tracked_coldkeys()?);
         let state = store.policy_state()?;
         let stored = store.policies()?;
         let shadow = match store.shadow_runs(1)?.into_iter().next() {
@@ -302,38 +361,89 @@ mod tests {
         assert_eq!((s[1].held_fraction, s[1].holding_days), (0.0, 0.0));
     }
 
+    fn flow(block: u64, kind: FlowKind, coldkey: &str, alpha: u64) -> Flow {
+        Flow {
+            block,
+            extrinsic: None,
+            event_index: 0,
+            kind,
+            hotkey: "h".into(),
+            coldkey: coldkey.into(),
+            netuid: 1,
+            alpha,
+            counterparty: None,
+        }
+    }
+
     #[test]
-    fn flows_sum_every_position_without_overflow() {
-        let c = |earned, manual_in, manual_out| MinerHistoryRow {
-            epoch_block: 7,
+    fn flows_per_epoch_earned_at_the_epoch_and_manual_since_the_previous_one() {
+        let change = |earned| MinerHistoryRow {
+            epoch_block: 0,
             hotkey: "h".into(),
             coldkey: "c".into(),
             before: 0,
             after: 0,
-            manual_in,
-            manual_out,
+            manual_in: 0,
+            manual_out: 0,
             earned,
             residue: 0,
         };
-        let f = epoch_flows(
-            7,
-            &[
-                c(1_000_000_000, 0, 500_000_000),
-                c(2_000_000_000, 250_000_000, 0),
-            ],
-        );
+        let tracked: BTreeSet<String> = ["c".to_string()].into();
+        let g = 1_000_000_000;
+        let flows = [
+            // At the previous epoch (before the window): not counted.
+            flow(100, FlowKind::Removed, "c", 9 * g),
+            flow(150, FlowKind::Added, "c", 2 * g),
+            flow(160, FlowKind::Removed, "c", g / 2),
+            // Emission is earned, not manual; an untracked coldkey is not shown.
+            flow(170, FlowKind::Incentive, "c", 5 * g),
+            flow(180, FlowKind::Removed, "nominator", 7 * g),
+            // The epoch block's own flows belong to it.
+            flow(200, FlowKind::TransferredOut, "c", g),
+            flow(250, FlowKind::MovedIn, "c", g / 4),
+            // After the last epoch: no epoch's yet.
+            flow(301, FlowKind::Added, "c", g),
+        ];
+        let changes = vec![vec![change(g), change(2 * g)], vec![]];
+        let f = epoch_flows(&[200, 300], Some(100), &changes, &flows, &tracked);
         assert_eq!(
             f,
-            EpochFlows {
-                block: 7,
-                earned: 3.0,
-                manual_in: 0.25,
-                manual_out: 0.5
-            }
+            vec![
+                EpochFlows {
+                    block: 200,
+                    earned: 3.0,
+                    manual_in: 2.0,
+                    manual_out: 1.5
+                },
+                EpochFlows {
+                    block: 300,
+                    earned: 0.0,
+                    manual_in: 0.25,
+                    manual_out: 0.0
+                },
+            ]
         );
-        let huge = epoch_flows(7, &[c(u64::MAX, 0, 0), c(u64::MAX, 0, 0)]);
-        assert_eq!(huge.earned, u64::MAX as f64 / UNIT);
-        assert_eq!(epoch_flows(7, &[]).earned, 0.0);
+        // From the start: the first epoch takes every earlier flow.
+        let f = epoch_flows(&[200], None, &changes[..1], &flows, &tracked);
+        assert_eq!((f[0].manual_in, f[0].manual_out), (2.0, 10.5));
+        let huge = epoch_flows(
+            &[1],
+            None,
+            &[vec![change(u64::MAX), change(u64::MAX)]],
+            &[],
+            &tracked,
+        );
+        assert_eq!(huge[0].earned, u64::MAX as f64 / UNIT);
+        assert!(epoch_flows(&[], None, &[], &flows, &tracked).is_empty());
+    }
+
+    #[test]
+    fn every_flow_kind_has_a_side() {
+        use FlowKind::*;
+        assert_eq!(manual_direction(Added), Some(true));
+        assert_eq!(manual_direction(Removed), Some(false));
+        assert_eq!(manual_direction(AlphaFee), Some(false));
+        assert_eq!(manual_direction(Dividend), None);
     }
 
     #[test]

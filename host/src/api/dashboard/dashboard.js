@@ -64,11 +64,14 @@ function chart(id, make, data) {
 
 const bars = () => uPlot.paths.bars({ size: [0.7, 40] });
 const line = (label, stroke, extra = {}) => ({ label, stroke, width: 2, ...extra });
-const dots = (label, stroke, extra = {}) => ({
+// Points without a line: filled, or hollow and larger (to show a point drawn over it).
+const dots = (label, stroke, extra = {}, hollow = false) => ({
   label,
   stroke,
   paths: () => null,
-  points: { show: true, size: 7, width: 1, stroke, fill: stroke },
+  points: hollow
+    ? { show: true, size: 11, width: 2, stroke, fill: "#fff" }
+    : { show: true, size: 6, width: 1, stroke, fill: stroke },
   ...extra,
 });
 const blockAxis = { values: (u, splits) => splits.map((v) => "#" + v) };
@@ -203,7 +206,7 @@ function drawShadow(d) {
       scales: { x: { time: false }, y: { range: fromZero } },
       series: [
         { label: "uid" },
-        dots("in service", "#3b6fd4", { value: (u, v) => fmt(v) }),
+        dots("in service", "#3b6fd4", { value: (u, v) => fmt(v) }, true),
         dots("shadow candidate", "#d97706", { value: (u, v) => fmt(v) }),
       ],
       axes: [{ label: "uid" }, { label: "multiplier" }],
