@@ -1,11 +1,14 @@
 //! Block bodies: the timestamp inherent and each action as a v4 signed extrinsic whose
 //! call, address, signature and transaction extensions are encoded with the metadata's
-//! types (the signature is a placeholder; nothing verifies it).
+//! types, signed over the real signing payload (`crate::tx`): by the real key for a dev
+//! account (`//Alice`, ...), else (a scenario name's account has no key) by a stand-in
+//! signature no key made, never all zeros (decoders such as polkadot.js read an all-zero
+//! signature as an unsigned extrinsic).
 
 use codec::{Compact, Encode};
 use scale_value::{Composite, Value};
 
-use crate::encode::{account, default_value, encode, num};
+use crate::encode::{account, encode, num};
 use crate::error::{DevnetError, Result};
 use crate::metadata::ChainMetadata;
 use crate::model::{AccountId, Action};
@@ -215,34 +218,30 @@ pub fn timestamp_inherent(md: &ChainMetadata, now: u64) -> Result<Vec<u8>> {
     Ok(with_length(body))
 }
 
-/// A v4 signed extrinsic from `signer` with `nonce`, carrying `call`.
-pub fn signed(md: &ChainMetadata, signer: &AccountId, nonce: u32, call: &Value) -> Result<Vec<u8>> {
-    let types = md.types();
-    let ext = &md.v16.extrinsic;
-    let mut body = vec![0x84];
-    body.extend(encode(
-        types,
-        ext.address_ty.id,
-        &Value::unnamed_variant("Id", [account(signer)]),
-    )?);
-    body.extend(encode(
-        types,
-        ext.signature_ty.id,
-        &Value::unnamed_variant("Sr25519", [Value::from_bytes([0u8; 64])]),
-    )?);
-    for (id, ty) in md.transaction_extensions() {
-        let v = if id == "CheckNonce" {
-            Value::unnamed_composite([num(nonce)])
-        } else {
-            default_value(types, ty, &[])?
+/// A v4 signed extrinsic from `signer` with `nonce`, carrying `call`, immortal, on the
+/// chain whose genesis hash is `genesis`.
+pub fn signed(
+    md: &ChainMetadata,
+    genesis: &[u8; 32],
+    signer: &AccountId,
+    nonce: u32,
+    call: &Value,
+) -> Result<Vec<u8>> {
+    let call = encode(md.types(), md.call_enum_type(), call)?;
+    let key = crate::tx::keys::dev_key_of(signer);
+    crate::tx::sign_extrinsic_with(md, *genesis, *signer, nonce, &call, |payload| {
+        let sig = match key {
+            Some(kp) => crate::tx::keys::sign(kp, payload),
+            None => {
+                // No key: blake2_512 of the payload and signer, which no verifier accepts.
+                let mut m = b"devnet: no key for this account".to_vec();
+                m.extend_from_slice(signer);
+                m.extend_from_slice(payload);
+                sp_crypto_hashing::blake2_512(&m)
+            }
         };
-        body.extend(
-            encode(types, ty, &v)
-                .map_err(|e| DevnetError::Encode(format!("extension {id}: {e}")))?,
-        );
-    }
-    body.extend(encode(types, md.call_enum_type(), call)?);
-    Ok(with_length(body))
+        ("Sr25519", sig)
+    })
 }
 
 #[cfg(test)]
@@ -261,9 +260,29 @@ mod tests {
             alpha: 5,
         };
         let call = action_call(&md, &a).unwrap();
-        let x = signed(&md, &[1; 32], 7, &call).unwrap();
-        // Compact length prefix, then the signed v4 marker.
+        let x = signed(&md, &[9; 32], &[1; 32], 7, &call).unwrap();
+        // Compact length prefix, then the signed v4 marker; the signature is not zeros.
         assert_eq!(x[2], 0x84);
+        assert!(x[3 + 33 + 1..3 + 33 + 1 + 64].iter().any(|b| *b != 0));
+        // A dev account's extrinsic is signed for real: the devnet's check takes it.
+        let alice = crate::tx::keys::dev_account("Alice");
+        let y = signed(&md, &[9; 32], &alice, 0, &call).unwrap();
+        let st = crate::model::ChainState::genesis(0, 12_000);
+        let hash_at = |_: u64| Some([9u8; 32]);
+        let ctx = crate::tx::Context {
+            md: &md,
+            state: &st,
+            genesis: [9; 32],
+            head: 5,
+            hash_at: &hash_at,
+        };
+        let checked = crate::tx::check(&ctx, &y).unwrap();
+        assert_eq!((checked.signer, checked.nonce), (alice, 0));
+        let z = signed(&md, &[9; 32], &[1; 32], 0, &call).unwrap();
+        assert_eq!(
+            crate::tx::check(&ctx, &z).unwrap_err(),
+            crate::tx::TxError::Invalid(crate::tx::BAD_PROOF.into())
+        );
         let t = timestamp_inherent(&md, 1_700_000_000_000).unwrap();
         assert_eq!(t[1], 0x04);
         assert_eq!(t[2], md.pallet_index("Timestamp").unwrap());

@@ -311,12 +311,17 @@ impl Chain {
         }
         let md = &rt.md;
         let mut extrinsics = vec![timestamp_inherent(md, out.state.timestamp)?];
+        // Each scripted extrinsic carries its signer's nonce (the model counts them:
+        // `ChainState::nonces`).
+        let genesis = self.genesis_hash();
         let mut nonces: HashMap<[u8; 32], u32> = HashMap::new();
         for a in &out.extrinsics {
             let call = action_call(md, a)?;
             let signer = a.signer().unwrap_or([0; 32]);
-            let nonce = nonces.entry(signer).or_insert(0);
-            extrinsics.push(signed(md, &signer, *nonce, &call)?);
+            let nonce = nonces
+                .entry(signer)
+                .or_insert_with(|| pstate.nonce(&signer));
+            extrinsics.push(signed(md, &genesis, &signer, *nonce, &call)?);
             *nonce += 1;
         }
         // Submitted transactions after the scripted ones, as the model applied them.
@@ -344,7 +349,13 @@ impl Chain {
                 let sudo = named_account("sudo");
                 let nonce = nonces.entry(sudo).or_insert(0);
                 let phase = Phase::ApplyExtrinsic(extrinsics.len() as u32);
-                extrinsics.push(signed(md, &sudo, *nonce, &set_code(md, &new.code)?)?);
+                extrinsics.push(signed(
+                    md,
+                    &genesis,
+                    &sudo,
+                    *nonce,
+                    &set_code(md, &new.code)?,
+                )?);
                 upgrade_events = vec![
                     (phase, UpgradeEvent::CodeUpdated),
                     (phase, UpgradeEvent::Sudid),

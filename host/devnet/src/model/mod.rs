@@ -306,6 +306,11 @@ impl ChainState {
                         ex.emit(ChainEvent::ExtrinsicSuccess { mandatory: false });
                         included.push(a.clone());
                         idx += 1;
+                        // A scripted extrinsic is signed too: it uses its signer's nonce
+                        // (`CheckNonce`; it pays no fee: the model has no fee rules).
+                        if let Some(s) = a.signer() {
+                            *st.nonces.entry(s).or_insert(0) += 1;
+                        }
                     }
                 }
                 Err(e) => {

@@ -41,6 +41,15 @@ pub fn dev_account(name: &str) -> AccountId {
     dev_keypair(name).public_key().0
 }
 
+/// The dev accounts' key pairs (derived once per process): the key of `account`, if it
+/// is one of `DEV_ACCOUNTS`.
+pub fn dev_key_of(account: &AccountId) -> Option<&'static Keypair> {
+    static KEYS: std::sync::OnceLock<Vec<Keypair>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| DEV_ACCOUNTS.iter().map(|n| dev_keypair(n)).collect())
+        .iter()
+        .find(|k| k.public_key().0 == *account)
+}
+
 /// Signs `message` with the Substrate signing context (`b"substrate"`).
 pub fn sign(kp: &Keypair, message: &[u8]) -> [u8; 64] {
     kp.sign(message).0
