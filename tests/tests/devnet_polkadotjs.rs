@@ -75,6 +75,13 @@ fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
     assert!(last >= BLOCKS, "{s}");
     assert_eq!(field(&s, "blocksWithEvents"), last);
     assert!(field(&s, "events").as_u64().unwrap() >= last, "{s}");
+    // Every block's body decodes (`chain_getBlock`): the scripted staking extrinsics are
+    // signed ones to polkadot.js (a non-zero signature; all zeros reads as unsigned).
+    assert_eq!(field(&s, "extrinsicErrors"), 0, "{s}");
+    assert!(
+        field(&s, "extrinsicsDecoded").as_u64().unwrap() > last,
+        "{s}"
+    );
     let counts = field(&s, "eventCounts");
     for ev in [
         "system.ExtrinsicSuccess",
