@@ -9,6 +9,8 @@ mod storage_subs;
 mod subscriptions;
 mod substrate;
 #[cfg(test)]
+mod author_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::{Arc, RwLock};
