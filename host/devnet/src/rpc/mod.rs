@@ -3,13 +3,13 @@
 //! expect, and the `devnet_*` control methods.
 
 mod author;
+#[cfg(test)]
+mod author_tests;
 mod control;
 mod node;
 mod storage_subs;
 mod subscriptions;
 mod substrate;
-#[cfg(test)]
-mod author_tests;
 #[cfg(test)]
 mod tests;
 
