@@ -8,6 +8,7 @@
 //! Start one with [`start`] (tests, `vesting demo`) or [`run`] (`vesting devnet`).
 
 pub mod accounts;
+pub mod api_info;
 pub mod chain;
 pub mod encode;
 pub mod error;
@@ -17,6 +18,8 @@ pub mod hashing;
 pub mod metadata;
 pub mod model;
 pub mod modelled;
+pub mod neuron_scores;
+pub mod neuron_storage;
 pub mod rpc;
 pub mod runtime;
 pub mod runtime_api;

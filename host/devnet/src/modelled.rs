@@ -28,12 +28,15 @@ pub fn storage_modelled(pallet: &str, entry: &str) -> bool {
     crate::storage::SERVED
         .iter()
         .chain(RUNTIME_STORAGE)
+        .chain(crate::neuron_storage::SERVED)
         .any(|(p, e)| *p == pallet && *e == entry)
 }
 
 /// Whether `state_call` answers `method`.
 pub fn runtime_api_modelled(method: &str) -> bool {
-    crate::runtime_api::SERVED.contains(&method) || RPC_RUNTIME_APIS.contains(&method)
+    crate::runtime_api::SERVED.contains(&method)
+        || crate::api_info::SERVED.contains(&method)
+        || RPC_RUNTIME_APIS.contains(&method)
 }
 
 /// Every modelled storage item, as `Pallet.Entry`.
@@ -41,6 +44,7 @@ pub fn storage_items() -> Vec<String> {
     crate::storage::SERVED
         .iter()
         .chain(RUNTIME_STORAGE)
+        .chain(crate::neuron_storage::SERVED)
         .map(|(p, e)| format!("{p}.{e}"))
         .collect()
 }
@@ -74,11 +78,15 @@ mod tests {
     fn runtime_storage_list_matches_served_items() {
         assert!(storage_modelled("System", "Account"));
         assert!(storage_modelled("System", "LastRuntimeUpgrade"));
-        assert!(!storage_modelled("SubtensorModule", "IsNetworkMember"));
+        assert!(storage_modelled("SubtensorModule", "IsNetworkMember"));
+        assert!(!storage_modelled("SubtensorModule", "AxonInfo"));
         assert!(runtime_api_modelled("Core_version"));
         assert!(runtime_api_modelled("TransactionPaymentApi_query_info"));
-        assert!(!runtime_api_modelled(
+        assert!(runtime_api_modelled(
             "NeuronInfoRuntimeApi_get_neurons_lite"
+        ));
+        assert!(!runtime_api_modelled(
+            "SubnetInfoRuntimeApi_get_subnet_state"
         ));
         assert!(storage_items().contains(&"SubtensorModule.TotalHotkeyAlpha".to_string()));
     }
@@ -92,13 +100,21 @@ mod tests {
             .iter()
             .map(|s| crate::runtime::profile(*s).unwrap().md.clone())
             .collect();
-        for (p, e) in crate::storage::SERVED.iter().chain(RUNTIME_STORAGE) {
+        for (p, e) in crate::storage::SERVED
+            .iter()
+            .chain(RUNTIME_STORAGE)
+            .chain(crate::neuron_storage::SERVED)
+        {
             assert!(
                 mds.iter().any(|md| md.storage(p, e).is_ok()),
                 "{p}.{e} is in no runtime's metadata"
             );
         }
-        for m in crate::runtime_api::SERVED.iter().chain(RPC_RUNTIME_APIS) {
+        for m in crate::runtime_api::SERVED
+            .iter()
+            .chain(crate::api_info::SERVED)
+            .chain(RPC_RUNTIME_APIS)
+        {
             assert!(
                 m.starts_with("Metadata_") || mds.iter().any(|md| md.runtime_api(m).is_some()),
                 "{m} is in no runtime's metadata"
@@ -110,10 +126,10 @@ mod tests {
             .filter(|i| !storage_modelled(&i.pallet, &i.entry))
             .count();
         assert!(unmodelled > 100, "{unmodelled}");
-        let info = md.storage("SubtensorModule", "IsNetworkMember").unwrap();
+        let info = md.storage("SubtensorModule", "Axons").unwrap();
         assert_eq!(
             unmodelled_prefix(md, &info.prefix).as_deref(),
-            Some("storage SubtensorModule.IsNetworkMember")
+            Some("storage SubtensorModule.Axons")
         );
         assert_eq!(unmodelled_prefix(md, &info.prefix[..16]), None);
     }

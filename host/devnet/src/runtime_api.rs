@@ -111,6 +111,9 @@ pub fn call(md: &ChainMetadata, state: &ChainState, method: &str, input: &[u8]) 
             .and_then(first_number)
             .ok_or_else(|| DevnetError::Decode(format!("{method}: argument {i} is not a number")))
     };
+    if let Some(v) = crate::api_info::call(md, state, method, &args, out) {
+        return encode(md.types(), out, &v?);
+    }
     let value = match method {
         "Metadata_metadata_at_version" => {
             let v = num_arg(0)? as u32;

@@ -93,6 +93,9 @@ impl StorageView<'_> {
                 None
             });
         }
+        if let Some(r) = crate::neuron_storage::get(self, info, key) {
+            return r;
+        }
         let Ok(parts) = decode_storage_key(self.md.types(), info, key) else {
             return Ok(None);
         };
@@ -124,6 +127,7 @@ impl StorageView<'_> {
                 }
             }
         }
+        out.extend(crate::neuron_storage::keys(self, prefix)?);
         out.sort();
         Ok(out)
     }

@@ -166,8 +166,8 @@ async fn strict_names_what_is_not_modelled() {
     let member = key(
         &h,
         "SubtensorModule",
-        "IsNetworkMember",
-        &[KeyPart::Account(named_account("val-a")), KeyPart::Num(1)],
+        "Axons",
+        &[KeyPart::Num(1), KeyPart::Account(named_account("val-a"))],
     );
     let e = c
         .request::<Json, _>("state_getStorage", rpc_params![member.clone()])
@@ -175,20 +175,20 @@ async fn strict_names_what_is_not_modelled() {
         .unwrap_err();
     let (code_, msg) = code(e);
     assert_eq!(code_, crate::modelled::UNMODELLED_CODE);
-    assert!(msg.contains("SubtensorModule.IsNetworkMember"), "{msg}");
+    assert!(msg.contains("SubtensorModule.Axons"), "{msg}");
     let e = c
         .request::<Json, _>("state_getKeysPaged", rpc_params![&member[..66], 10])
         .await
         .unwrap_err();
-    assert!(code(e).1.contains("IsNetworkMember"));
+    assert!(code(e).1.contains("Axons"));
     let e = c
         .request::<Json, _>(
             "state_call",
-            rpc_params!["NeuronInfoRuntimeApi_get_neurons_lite", "0x0100"],
+            rpc_params!["SubnetInfoRuntimeApi_get_subnet_state", "0x0100"],
         )
         .await
         .unwrap_err();
-    assert!(code(e).1.contains("NeuronInfoRuntimeApi_get_neurons_lite"));
+    assert!(code(e).1.contains("SubnetInfoRuntimeApi_get_subnet_state"));
     // Modelled items still answer, null included.
     let ok: Option<String> = c
         .request("state_getStorage", rpc_params![tha(&h, "val-a", 1)])
