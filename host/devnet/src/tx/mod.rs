@@ -151,13 +151,7 @@ pub fn era_birth(era: &[u8], current: u64) -> Result<Option<u64>, String> {
     }
 }
 
-fn implicit(
-    ctx: &Context,
-    id: &str,
-    ty: u32,
-    explicit: &[u8],
-    value: &Value<u32>,
-) -> Result<Vec<u8>, TxError> {
+fn implicit(ctx: &Context, id: &str, ty: u32, explicit: &[u8]) -> Result<Vec<u8>, TxError> {
     let types = ctx.md.types();
     let rv = &ctx.md.runtime_version;
     let v = match id {
@@ -175,7 +169,6 @@ fn implicit(
         "CheckMetadataHash" => {
             // `Mode::Enabled` asks for the hash the runtime was built with; the devnet
             // has none, so (as a runtime built without it) the implicit is `None`.
-            let _ = value;
             Value::unnamed_variant("None", [])
         }
         _ => Value::unnamed_composite([]),
@@ -290,7 +283,7 @@ pub fn check(ctx: &Context, xt: &[u8]) -> Result<Checked, TxError> {
         } else {
             &[][..]
         };
-        implicit_bytes.extend(implicit(ctx, &id, imp, era_bytes, &v)?);
+        implicit_bytes.extend(implicit(ctx, &id, imp, era_bytes)?);
     }
     let call_bytes = rest;
     let mut call_rest = rest;
