@@ -122,6 +122,12 @@ async def main(url, netuid, coldkey):
             out["blocks_since_last_update0"] = bslu
         nxt = await attempt("next_epoch_start_block", c.epochs.next_epoch_start_block(netuid))
         out["next_epoch_start_block"] = nxt
+        # Not modelled (subnet identities): under --strict the read must fail naming it.
+        try:
+            await c.subnets.subnet_identity(netuid)
+            out["strict_refusal"] = None
+        except Exception as e:  # noqa: BLE001
+            out["strict_refusal"] = f"{type(e).__name__}: {e}"
     print(json.dumps(out, default=str))
 
 

@@ -186,4 +186,10 @@ fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
     assert_eq!(s["price_rao"], 1_000_000_000u64);
     assert!(s["next_epoch_start_block"].as_u64().unwrap() > head - 10);
     assert_eq!(s["delegates"], 0, "no `Delegates` entries in the scenario");
+    // What the devnet does not model is refused by name, never read as a default.
+    let refusal = s["strict_refusal"].as_str().unwrap_or_default();
+    assert!(
+        refusal.contains("SubtensorModule.SubnetIdentitiesV3") && refusal.contains("not modelled"),
+        "{refusal:?}"
+    );
 }
