@@ -152,8 +152,11 @@ fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
     }
     assert!(lite[2]["incentive"].as_u64().unwrap() > 0, "{lite:?}");
     assert_eq!(lite[0]["hotkey"], json!(hotkeys[0]));
-    // The validator's weights (full neurons): the miners, max-upscaled.
+    // Full neurons carry the stake weight (`StakeWeight`, u16 parts of the subnet's
+    // stake) instead, and the validator's weights: the miners, max-upscaled.
     let full = s["neurons"].as_array().unwrap();
+    let weights: u64 = full.iter().map(|n| n["stake"].as_u64().unwrap()).sum();
+    assert!(weights.abs_diff(65_535) <= 4, "{weights}");
     assert_eq!(
         full[0]["weights"],
         json!([[1, 32767], [2, 65535], [3, 32767]])

@@ -43,6 +43,8 @@ pub struct NeuronRow {
     pub emission: u64,
     /// `TotalHotkeyAlpha` of the hotkey on the subnet.
     pub alpha_stake: u64,
+    /// `StakeWeight`: the normalized stake (alpha only; root stake is not modelled).
+    pub stake_weight: u16,
     /// (uid, weight max-upscaled to u16) set by this neuron (validators only).
     pub weights: Vec<(u16, u16)>,
 }
@@ -108,6 +110,8 @@ pub fn rows(
         .iter()
         .map(|u| s.emission.get(u).copied().unwrap_or(0))
         .collect();
+    // `PruningScores` (where the runtime keeps them): `vec_max_upscale_to_u16` of the
+    // emission.
     let pruning = max_upscale_u16(&emission);
     let alpha: Vec<u64> = uids
         .iter()
@@ -119,6 +123,7 @@ pub fn rows(
                 .unwrap_or(0)
         })
         .collect();
+    let stake_weight = normalize_u16(&alpha);
     // `is_topk_nonzero(stake, max_allowed_validators)` (`epoch/run_epoch.rs`): the k
     // largest non-zero stakes hold a permit (ties: lower uid first).
     let k = hyper_num(md, s, "MaxAllowedValidators").unwrap_or(64) as usize;
@@ -167,6 +172,7 @@ pub fn rows(
             pruning_score: z(pruning[i]),
             emission: emission[i],
             alpha_stake: alpha[i],
+            stake_weight: z(stake_weight[i]),
             weights: if validator { weights.clone() } else { vec![] },
         });
     }

@@ -1,6 +1,7 @@
 //! Per-neuron and hyperparameter storage, served beside `crate::storage` (registered in
 //! `StorageView::get` / `keys`): the epoch's vectors by uid (`Active`, `ValidatorPermit`,
-//! `Incentive`, `Dividends`, `Emission`, `Consensus`, `ValidatorTrust`, `LastUpdate`;
+//! `Incentive`, `Dividends`, `Emission`, `Consensus`, `ValidatorTrust`, `LastUpdate`,
+//! `StakeWeight`;
 //! `Trust`, `Rank`, `PruningScores` where the runtime still has them), `Weights` and
 //! `Bonds` by validator, `IsNetworkMember`, `BlockAtRegistration`, the subnet
 //! hyperparameters, and the Commitments pallet's maps (always empty: the model has no
@@ -31,6 +32,7 @@ const VECTORS: &[&str] = &[
     "Trust",
     "Rank",
     "PruningScores",
+    "StakeWeight",
 ];
 
 /// Items keyed by the mechanism storage index.
@@ -49,6 +51,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("SubtensorModule", "Trust"),
     ("SubtensorModule", "Rank"),
     ("SubtensorModule", "PruningScores"),
+    ("SubtensorModule", "StakeWeight"),
     ("SubtensorModule", "Weights"),
     ("SubtensorModule", "Bonds"),
     ("SubtensorModule", "IsNetworkMember"),
@@ -110,6 +113,7 @@ fn vector(entry: &str, r: &[NeuronRow]) -> Option<Value> {
         "Trust" => col(&|n| num(n.trust)),
         "Rank" => col(&|n| num(n.rank)),
         "PruningScores" => col(&|n| num(n.pruning_score)),
+        "StakeWeight" => col(&|n| num(n.stake_weight)),
         _ => return None,
     })
 }

@@ -18,9 +18,17 @@ fn pairs(l: &[(u16, u16)]) -> Value {
     )
 }
 
-/// One `NeuronInfo` / `NeuronInfoLite` (the type decides which fields exist). `stake` is
-/// `[(owner coldkey, TotalHotkeyAlpha)]` as `get_neuron_lite_subnet_exists` builds it.
+/// One `NeuronInfo` / `NeuronInfoLite` (the type decides which fields exist), as
+/// `rpc_info/neuron_info.rs` builds them: `stake` is `[(owner coldkey,
+/// TotalHotkeyAlpha)]` in the lite form (`get_neuron_lite_subnet_exists`) and `[(owner
+/// coldkey, StakeWeight[uid])]` in the full one (`get_neuron_subnet_exists`); weights and
+/// bonds list the non-zero entries.
 fn neuron(cx: &Cx, ty: u32, netuid: NetUid, r: &NeuronRow) -> Result<Value> {
+    let stake = if super::type_name(cx.md, ty) == "NeuronInfoLite" {
+        r.alpha_stake
+    } else {
+        r.stake_weight as u64
+    };
     let f = [
         ("hotkey", account(&r.hotkey)),
         ("coldkey", account(&r.coldkey)),
@@ -29,10 +37,7 @@ fn neuron(cx: &Cx, ty: u32, netuid: NetUid, r: &NeuronRow) -> Result<Value> {
         ("active", Value::bool(r.active)),
         (
             "stake",
-            list([Value::unnamed_composite([
-                account(&r.coldkey),
-                num(r.alpha_stake),
-            ])]),
+            list([Value::unnamed_composite([account(&r.coldkey), num(stake)])]),
         ),
         ("rank", num(r.rank)),
         ("emission", num(r.emission)),
