@@ -14,8 +14,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The `vesting` binary of this build profile, next to the test executable's folder.
-/// `cargo test --workspace` builds it; run alone, this crate builds it once on demand.
+/// The `vesting` binary of this build profile, next to the test executable's folder,
+/// built (or found up to date: about a second) once per test executable, so a test never
+/// runs a binary older than the sources.
 pub fn vesting_bin() -> PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
     let exe = std::env::current_exe().expect("test executable path");
@@ -25,20 +26,18 @@ pub fn vesting_bin() -> PathBuf {
         .expect("target profile dir");
     let bin = dir.join(format!("vesting{}", std::env::consts::EXE_SUFFIX));
     BUILT.call_once(|| {
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let release = dir.ends_with("release");
-            let mut cmd = std::process::Command::new(cargo);
-            cmd.current_dir(repo())
-                .args(["build", "-p", "vesting-host", "--bin", "vesting"]);
-            if release {
-                cmd.arg("--release");
-            }
-            assert!(
-                cmd.status().expect("run cargo").success(),
-                "building the vesting binary failed"
-            );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let release = dir.ends_with("release");
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.current_dir(repo())
+            .args(["build", "-p", "vesting-host", "--bin", "vesting"]);
+        if release {
+            cmd.arg("--release");
         }
+        assert!(
+            cmd.status().expect("run cargo").success(),
+            "building the vesting binary failed"
+        );
     });
     bin
 }
