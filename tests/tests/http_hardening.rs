@@ -124,7 +124,6 @@ fn idle_and_slow_header_floods_leave_health_answering() {
 /// Shedding and the request timeout, on a service of its own (not in the flood's
 /// aftermath, where the open-file limit and evictions make the timing unreliable).
 #[test]
-#[ignore = "flaky on a clean 2-core CI: the shed probe is not always answered 503 within 8 s; run with --ignored (see the stop note)"]
 fn stalled_bodies_shed_other_requests_then_time_out() {
     let ops = Ops::start(
         "http-shed",
