@@ -57,15 +57,7 @@ pub const DEFAULTED: &[(&str, &[&str])] = &[
     ("NeuronInfoLite", &["axon_info", "prometheus_info"]),
     (
         "Metagraph",
-        &[
-            "name",
-            "symbol",
-            "identity",
-            "subnet_emission",
-            "pending_root_emission",
-            "subnet_volume",
-            "tao_dividends_per_hotkey",
-        ],
+        &["name", "symbol", "identity", "subnet_volume"],
     ),
     (
         "DynamicInfo",
@@ -73,7 +65,6 @@ pub const DEFAULTED: &[(&str, &[&str])] = &[
             "subnet_name",
             "token_symbol",
             "subnet_identity",
-            "pending_root_emission",
             "subnet_volume",
         ],
     ),

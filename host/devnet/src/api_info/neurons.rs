@@ -82,9 +82,13 @@ fn metagraph(cx: &Cx, ty: u32, netuid: NetUid, mechid: u8) -> Result<Option<Valu
     if mechid >= s.mechanisms.max(1) {
         return Ok(None);
     }
-    let r = rows(cx.md, cx.st, netuid, mechid).unwrap_or_default();
+    // `get_mechagraph` is the subnet's metagraph with the mechanism's `LastUpdate` and
+    // `Incentive` (and its storage index as `netuid`).
+    let r = rows(cx.md, cx.st, netuid, 0).unwrap_or_default();
+    let rm = rows(cx.md, cx.st, netuid, mechid).unwrap_or_default();
     let n = r.len();
     let col = |f: &dyn Fn(&NeuronRow) -> Value| list(r.iter().map(f));
+    let col_m = |f: &dyn Fn(&NeuronRow) -> Value| list(rm.iter().map(f));
     let repeat = |name: &str| -> Result<Value> {
         let elem = field_type(cx.md, ty, name)
             .map(|t| inner(cx.md, t))
@@ -103,6 +107,14 @@ fn metagraph(cx: &Cx, ty: u32, netuid: NetUid, mechid: u8) -> Result<Option<Valu
         "netuid",
         num(netuid + mechid as u16 * crate::neuron_scores::MECH_STRIDE),
     ));
+    // `metagraph.rs`: `current_block - LastMechansimStepBlock`; the deprecated subnet
+    // emission and the pending root emission are 0.
+    f.push((
+        "blocks_since_last_step",
+        num(cx.st.block.saturating_sub(s.last_mechanism_step_block)),
+    ));
+    f.push(("subnet_emission", num(0u8)));
+    f.push(("pending_root_emission", num(0u8)));
     f.extend([
         ("hotkeys", col(&|x| account(&x.hotkey))),
         ("coldkeys", col(&|x| account(&x.coldkey))),
@@ -115,10 +127,10 @@ fn metagraph(cx: &Cx, ty: u32, netuid: NetUid, mechid: u8) -> Result<Option<Valu
             col(&|x| Value::bool(x.validator_permit)),
         ),
         ("pruning_score", col(&|x| num(x.pruning_score))),
-        ("last_update", col(&|x| num(x.last_update))),
+        ("last_update", col_m(&|x| num(x.last_update))),
         ("emission", col(&|x| num(x.emission))),
         ("dividends", col(&|x| num(x.dividends))),
-        ("incentives", col(&|x| num(x.incentive))),
+        ("incentives", col_m(&|x| num(x.incentive))),
         ("consensus", col(&|x| num(x.consensus))),
         ("trust", col(&|x| num(x.trust))),
         ("rank", col(&|x| num(x.rank))),
@@ -127,6 +139,11 @@ fn metagraph(cx: &Cx, ty: u32, netuid: NetUid, mechid: u8) -> Result<Option<Valu
         // Root (TAO) stake is not modelled: 0, so total stake is the alpha stake.
         ("tao_stake", col(&|_| num(0u8))),
         ("total_stake", col(&|x| num(x.alpha_stake))),
+        // "Tao dividends were removed": 0 per hotkey.
+        (
+            "tao_dividends_per_hotkey",
+            col(&|x| Value::unnamed_composite([account(&x.hotkey), num(0u8)])),
+        ),
         (
             "alpha_dividends_per_hotkey",
             col(&|x| {

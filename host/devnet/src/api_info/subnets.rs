@@ -58,6 +58,7 @@ pub(super) fn subnet_fields(
         ("tao_in", num(tao_in)),
         ("alpha_out_emission", num(s.emission_per_block)),
         ("alpha_in_emission", num(0u8)),
+        ("pending_root_emission", num(0u8)),
         ("tao_in_emission", num(0u8)),
         (
             "pending_alpha_emission",
@@ -128,19 +129,19 @@ fn hyperparams_v3(cx: &Cx, netuid: NetUid) -> Result<Value> {
     Ok(list(out))
 }
 
-/// `DelegateInfo` of a hotkey in `Delegates` (`delegate_info.rs` `get_delegate_by_existing_account`):
-/// nominators with their alpha per subnet, registrations, permits, and the day's return
-/// from `Emission` (`emission * 7200 / tempo` per subnet; per 1000 staked after the take).
-fn delegate(cx: &Cx, ty: u32, hot: &AccountId, take: u16) -> Result<Value> {
+/// `DelegateInfo` of a hotkey in `Delegates` (`delegate_info.rs`
+/// `get_delegate_by_existing_account`): nominators with their alpha per subnet (skipped
+/// for `get_delegated`), registrations, permits, `total_daily_return` = the sum over its
+/// uids of `Emission * 7200 / tempo`, and `return_per_1000` = that after the take per
+/// 1000 TAO of the hotkey's root stake: 0, root stake is not modelled.
+fn delegate(cx: &Cx, ty: u32, hot: &AccountId, take: u16, skip_nominators: bool) -> Result<Value> {
     let st = cx.st;
     let mut nominators: std::collections::BTreeMap<AccountId, Vec<(NetUid, u64)>> =
         Default::default();
-    let mut total_stake: u128 = 0;
     for ((h, n), p) in st.pools.iter() {
-        if h != hot {
+        if h != hot || skip_nominators {
             continue;
         }
-        total_stake += p.total_alpha as u128;
         for c in p.shares.keys() {
             let a = p.value(c, st.rules.legacy_shares);
             if a > 0 {
@@ -148,6 +149,7 @@ fn delegate(cx: &Cx, ty: u32, hot: &AccountId, take: u16) -> Result<Value> {
             }
         }
     }
+    let root_stake: u128 = 0;
     let mut registrations = vec![];
     let mut permits = vec![];
     let mut per_day: u128 = 0;
@@ -166,11 +168,9 @@ fn delegate(cx: &Cx, ty: u32, hot: &AccountId, take: u16) -> Result<Value> {
             }
         }
     }
-    let return_per_1000 = if total_stake >= 1000 {
-        per_day * (u16::MAX - take) as u128 / u16::MAX as u128 / (total_stake / 1000)
-    } else {
-        0
-    };
+    let return_per_1000 = (per_day * (u16::MAX - take) as u128 / u16::MAX as u128)
+        .checked_div(root_stake / (1000 * RAO))
+        .unwrap_or(0);
     let f = [
         ("delegate_ss58", account(hot)),
         ("take", num(take)),
@@ -270,14 +270,14 @@ pub(super) fn call(cx: &Cx, out: u32) -> Result<Value> {
             let items = st
                 .delegate_take
                 .iter()
-                .map(|(h, t)| delegate(cx, ty, h, *t))
+                .map(|(h, t)| delegate(cx, ty, h, *t, false))
                 .collect::<Result<Vec<_>>>()?;
             Ok(list(items))
         }
         "get_delegate" => {
             let hot = cx.account(0)?;
             match st.delegate_take.get(&hot) {
-                Some(t) => Ok(some(delegate(cx, inner(cx.md, out)?, &hot, *t)?)),
+                Some(t) => Ok(some(delegate(cx, inner(cx.md, out)?, &hot, *t, false)?)),
                 None => Ok(none()),
             }
         }
@@ -292,7 +292,7 @@ pub(super) fn call(cx: &Cx, out: u32) -> Result<Value> {
             for (hot, n, a) in st.stakes_of(&cold) {
                 if let Some(take) = st.delegate_take.get(&hot) {
                     items.push(Value::unnamed_composite([
-                        delegate(cx, ty, &hot, *take)?,
+                        delegate(cx, ty, &hot, *take, true)?,
                         Value::unnamed_composite([num(n), num(a)]),
                     ]));
                 }
