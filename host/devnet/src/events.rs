@@ -241,6 +241,7 @@ fn event_parts(e: &ChainEvent) -> (&'static str, &'static str, Vec<Value>) {
             "NeuronRegistered",
             vec![u(*netuid), u(*uid), account(hotkey)],
         ),
+        WeightsSet { netuid, uid } => ("SubtensorModule", "WeightsSet", vec![u(*netuid), u(*uid)]),
         Withdraw { who, amount } => ("Balances", "Withdraw", vec![account(who), n(*amount)]),
         TransactionFeePaid {
             who,
@@ -512,6 +513,7 @@ mod tests {
                 uid: 2,
                 hotkey: a,
             },
+            ChainEvent::WeightsSet { netuid: 1, uid: 2 },
             ChainEvent::ExtrinsicSuccess { mandatory: true },
         ];
         for e in all {

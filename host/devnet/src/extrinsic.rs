@@ -188,6 +188,21 @@ pub fn action_call(md: &ChainMetadata, a: &Action) -> Result<Value> {
             "set_min_collateral",
             vec![u(*netuid), account(hotkey), num(*min_locked)],
         ),
+        Action::SetWeights {
+            netuid,
+            dests,
+            weights,
+            version_key,
+            ..
+        } => (
+            "set_weights",
+            vec![
+                u(*netuid),
+                Value::unnamed_composite(dests.iter().map(|x| num(*x))),
+                Value::unnamed_composite(weights.iter().map(|x| num(*x))),
+                num(*version_key),
+            ],
+        ),
         Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
             return Err(DevnetError::Encode(
                 "devnet knobs are not extrinsics".into(),

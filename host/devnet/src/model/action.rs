@@ -186,6 +186,17 @@ pub enum Action {
         netuid: NetUid,
         min_locked: u64,
     },
+    /// `set_weights(netuid, dests, weights, version_key)`, signed by the validator's
+    /// `hotkey` (`crate::model::weights`).
+    SetWeights {
+        #[serde(with = "account")]
+        hotkey: AccountId,
+        netuid: NetUid,
+        dests: Vec<u16>,
+        weights: Vec<u16>,
+        #[serde(default)]
+        version_key: u64,
+    },
     /// Devnet knob (spec 459): `hotkey` (owned by `coldkey`) becomes the subnet's
     /// lock-conviction leader; at the subnet's next epoch drain, before the epoch runs,
     /// ownership moves to it (`SubnetOwnerChanged`, no `NeuronRegistered` if it takes a
@@ -249,6 +260,7 @@ impl Action {
             Action::MoveStakeLimit { .. } => "move_stake_limit",
             Action::AddCollateral { .. } => "add_collateral",
             Action::SetMinCollateral { .. } => "set_min_collateral",
+            Action::SetWeights { .. } => "set_weights",
             Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
                 return None;
             }
@@ -273,6 +285,8 @@ impl Action {
             | Action::MoveStakeLimit { coldkey, .. }
             | Action::AddCollateral { coldkey, .. }
             | Action::SetMinCollateral { coldkey, .. } => Some(*coldkey),
+            // `set_weights` is signed by the hotkey.
+            Action::SetWeights { hotkey, .. } => Some(*hotkey),
             _ => None,
         }
     }

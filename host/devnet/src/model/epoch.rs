@@ -187,8 +187,20 @@ impl ChainState {
         validator: u64,
         owner_cut: u64,
     ) {
+        // Yuma (`crate::model::yuma`) where some validator has set weights: its
+        // incentive replaces the configured weights of mechanism 0 and its dividends the
+        // configured dividend weights; elsewhere the scenario's scores pay as before.
+        let yuma = self.epoch_yuma(netuid);
         let Some(s) = self.subnets.get(&netuid).cloned() else {
             return;
+        };
+        let uid_index: Vec<u16> = s.keys.keys().copied().collect();
+        let yuma_of = |v: &[u64], uid: u16| -> u64 {
+            uid_index
+                .iter()
+                .position(|u| *u == uid)
+                .and_then(|i| v.get(i).copied())
+                .unwrap_or(0)
         };
         // Miner incentive, per mechanism: the server pot split by `split_emissions`, then
         // by the mechanism's incentive weights; one event per mechanism, by uid.
@@ -205,7 +217,10 @@ impl ChainState {
             let weights: Vec<(u16, u64)> = s
                 .keys
                 .keys()
-                .map(|u| (*u, s.incentive_weight(mechid, *u)))
+                .map(|u| match (&yuma, mechid) {
+                    (Some(y), 0) => (*u, yuma_of(&y.incentive_share, *u)),
+                    _ => (*u, s.incentive_weight(mechid, *u)),
+                })
                 .collect();
             let paid = split(pot, &weights);
             let mut by_uid = vec![0u64; n];
@@ -296,7 +311,10 @@ impl ChainState {
         let vweights: Vec<(u16, u64)> = s
             .keys
             .keys()
-            .map(|u| (*u, s.dividends.get(u).copied().unwrap_or(0)))
+            .map(|u| match &yuma {
+                Some(y) => (*u, yuma_of(&y.dividend_share, *u)),
+                None => (*u, s.dividends.get(u).copied().unwrap_or(0)),
+            })
             .collect();
         let mut divs: BTreeMap<AccountId, u64> = BTreeMap::new();
         for (uid, d) in split(validator, &vweights) {

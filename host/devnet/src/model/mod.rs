@@ -12,6 +12,8 @@ mod pool393;
 mod signed;
 mod staking;
 pub mod types;
+pub mod weights;
+pub mod yuma;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,6 +65,23 @@ pub struct ChainState {
     /// (netuid, hotkey, coldkey) -> miner collateral (`MinerCollateral`, spec 459).
     #[serde(skip)]
     pub collateral: OrdMap<(NetUid, AccountId, AccountId), MinerCollateral>,
+    /// (netuid, uid) -> `Weights`: (dest uid, max-upscaled u16) set by `set_weights`.
+    #[serde(skip)]
+    pub weights: OrdMap<(NetUid, u16), Vec<(u16, u16)>>,
+    /// (netuid, uid) -> `LastUpdate` written by `set_weights` (else the registration
+    /// block: `ChainState::last_update`).
+    #[serde(skip)]
+    pub last_update: OrdMap<(NetUid, u16), u64>,
+    /// (netuid, uid) -> `ValidatorPermit` as the last epoch run wrote it.
+    #[serde(skip)]
+    pub validator_permits: OrdMap<(NetUid, u16), bool>,
+    /// (netuid, validator uid) -> `Bonds`: (miner uid, u16 bond) after the last Yuma run.
+    #[serde(skip)]
+    pub bonds: OrdMap<(NetUid, u16), Vec<(u16, u16)>>,
+    /// netuid -> the terms of its last epoch run by Yuma (only subnets where some
+    /// neuron has set weights; the others pay by the scenario's scores).
+    #[serde(skip)]
+    pub yuma: OrdMap<NetUid, yuma::YumaOutput>,
     pub max_epochs_per_block: u16,
     /// Blocks before this one use the legacy epoch rule.
     pub dynamic_tempo_from: u64,
@@ -98,6 +117,11 @@ impl ChainState {
             delegate_take: OrdMap::new(),
             root_claimed: OrdMap::new(),
             collateral: OrdMap::new(),
+            weights: OrdMap::new(),
+            last_update: OrdMap::new(),
+            validator_permits: OrdMap::new(),
+            bonds: OrdMap::new(),
+            yuma: OrdMap::new(),
             max_epochs_per_block: 2,
             dynamic_tempo_from: 0,
             rules: crate::runtime::Rules::default(),

@@ -107,6 +107,7 @@ impl ChainState {
                     None => return,
                 }
             };
+            self.clear_weights_of(netuid, uid);
             let Some(s) = self.subnets.get_mut(&netuid) else {
                 return;
             };
@@ -252,6 +253,8 @@ impl ChainState {
             }
         };
         self.associate(hotkey, coldkey)?;
+        // `clear_neuron`: the replaced uid's weights, bonds, permit and `LastUpdate`.
+        self.clear_weights_of(netuid, slot);
         let s = self.subnet_mut(netuid)?;
         if let Some(old) = s.keys.get(&slot).copied() {
             s.uids.remove(&old);

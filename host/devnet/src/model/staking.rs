@@ -267,6 +267,13 @@ impl ChainState {
                 netuid,
                 min_locked,
             } => self.set_min_collateral(ex, coldkey, hotkey, netuid, min_locked),
+            Action::SetWeights {
+                hotkey,
+                netuid,
+                dests,
+                weights,
+                version_key,
+            } => self.set_weights(ex, hotkey, netuid, &dests, &weights, version_key),
             Action::SetScores { .. } | Action::SkipEpochs { .. } | Action::ChangeOwner { .. } => {
                 self.apply_knob(a)
             }

@@ -211,6 +211,11 @@ pub enum ChainEvent {
         uid: u16,
         hotkey: AccountId,
     },
+    /// `WeightsSet(netuid, uid)` (`set_weights`).
+    WeightsSet {
+        netuid: NetUid,
+        uid: u16,
+    },
     /// `System.ExtrinsicSuccess` (mandatory = inherent).
     ExtrinsicSuccess {
         mandatory: bool,

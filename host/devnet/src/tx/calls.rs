@@ -58,6 +58,17 @@ fn uint(v: &Value<u32>) -> Option<u64> {
     }
 }
 
+/// A `Vec<u16>` value.
+fn u16s(v: &Value<u32>) -> Option<Vec<u16>> {
+    match &v.value {
+        ValueDef::Composite(c) => c
+            .values()
+            .map(|x| uint(x).and_then(|n| u16::try_from(n).ok()))
+            .collect(),
+        _ => None,
+    }
+}
+
 fn netuid(v: &Value<u32>) -> Option<u16> {
     uint(v).and_then(|n| u16::try_from(n).ok())
 }
@@ -206,6 +217,14 @@ pub fn call_action(
             netuid: net(0)?,
             hotkey: acc(1)?,
             min_locked: n(2)?,
+        },
+        // Signed by the hotkey (`do_set_weights`): `coldkey` here is the signer.
+        "set_weights" => Action::SetWeights {
+            hotkey: coldkey,
+            netuid: net(0)?,
+            dests: a.get(1).and_then(u16s).ok_or_else(bad)?,
+            weights: a.get(2).and_then(u16s).ok_or_else(bad)?,
+            version_key: n(3)?,
         },
         _ => return Err(format!("{pallet}::{name} is not modelled by the devnet")),
     })

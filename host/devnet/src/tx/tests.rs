@@ -221,3 +221,238 @@ fn eras_decode_and_place_their_birth() {
     assert_eq!(signing_payload(&[1; 300], &[], &[]).len(), 32);
     assert_eq!(signing_payload(&[1; 200], &[2], &[3]).len(), 202);
 }
+
+/// A subnet (tempo 10) with a scenario validator `val` and miners `m1..m3` (uids 0..3,
+/// equal configured incentive); `//Alice` registers her own hotkey at block 1 (uid 4) and
+/// stakes 500 TAO to it, so the epoch at block 10 gives her a validator permit.
+pub(crate) fn weights_scenario() -> String {
+    let alice = format!("0x{}", hex::encode(dev_account("Alice")));
+    format!(
+        r#"
+name = "weights"
+description = "a dev-account validator sets weights"
+seed = 1
+finality_depth = 2
+
+[[subnets]]
+netuid = 1
+tempo = 10
+owner = "owner"
+owner_hotkey = "owner-hot"
+emission_per_block = 1_000_000_000
+
+[[coldkeys]]
+name = "vals"
+balance_tao = 1000
+hotkeys = ["val"]
+
+[[coldkeys]]
+name = "miners"
+balance_tao = 10
+hotkeys = ["m1", "m2", "m3"]
+
+[[neurons]]
+netuid = 1
+hotkey = "val"
+coldkey = "vals"
+dividends = 1
+self_stake = 100
+
+[[neurons]]
+netuid = 1
+hotkey = "m1"
+coldkey = "miners"
+incentive = 1
+
+[[neurons]]
+netuid = 1
+hotkey = "m2"
+coldkey = "miners"
+incentive = 1
+
+[[neurons]]
+netuid = 1
+hotkey = "m3"
+coldkey = "miners"
+incentive = 1
+
+[[actions]]
+block = 1
+action = {{ kind = "register", coldkey = "{alice}", hotkey = "{alice}", netuid = 1 }}
+
+[[actions]]
+block = 1
+action = {{ kind = "add_stake", coldkey = "{alice}", hotkey = "{alice}", netuid = 1, tao = 500_000_000_000 }}
+"#
+    )
+}
+
+fn weights_chain(blocks: u64) -> Chain {
+    let mut cfg = DevnetConfig::new(crate::Scenario::from_toml(&weights_scenario()).unwrap());
+    cfg.block_time_ms = 0;
+    let mut c = build_chain(&cfg).unwrap();
+    c.produce(blocks).unwrap();
+    c
+}
+
+/// `set_weights` signed by `who` (its hotkey).
+fn set_weights_xt(c: &Chain, who: &str, dests: &[u16], weights: &[u16]) -> Vec<u8> {
+    let a = Action::SetWeights {
+        hotkey: dev_account(who),
+        netuid: 1,
+        dests: dests.to_vec(),
+        weights: weights.to_vec(),
+        version_key: 0,
+    };
+    let md = c.md();
+    let call = encode(
+        md.types(),
+        md.call_enum_type(),
+        &action_call(&md, &a).unwrap(),
+    )
+    .unwrap();
+    let nonce = c.next_index(&dev_account(who));
+    signed(c, who, nonce, &call)
+}
+
+fn refusal(c: &mut Chain, who: &str, dests: &[u16], weights: &[u16]) -> String {
+    let xt = set_weights_xt(c, who, dests, weights);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    let (code, _, data) = e.rpc_parts();
+    assert_eq!(code, 1010, "{e:?}");
+    data.unwrap()
+}
+
+#[test]
+fn set_weights_is_signed_by_the_hotkey_checked_and_stored() {
+    // Block 5: registered at 1, no epoch yet: no permit (non-self weights refused).
+    let mut c = weights_chain(5);
+    let alice = dev_account("Alice");
+    let st = c.head_state();
+    assert_eq!(st.subnets[&1].uids.get(&alice), Some(&4));
+    assert_eq!(st.last_update(1, 4), 1);
+    let e = refusal(&mut c, "Alice", &[1, 2], &[1, 1]);
+    assert!(e.contains("SubtensorModule::SettingWeightsTooFast"), "{e}");
+    // Bob has no uid.
+    let e = refusal(&mut c, "Bob", &[1], &[1]);
+    assert!(
+        e.contains("SubtensorModule::HotKeyNotRegisteredInSubNet"),
+        "{e}"
+    );
+    let e = refusal(&mut c, "Alice", &[1, 2], &[1]);
+    assert!(e.contains("SubtensorModule::WeightVecNotEqualSize"), "{e}");
+    // Past the rate limit (LastUpdate 1 + 100) and an epoch: Alice holds a permit.
+    c.produce(100).unwrap();
+    let st = c.head_state();
+    assert!(
+        st.validator_permit(1, 4),
+        "the epoch gives Alice's stake a permit"
+    );
+    let e = refusal(&mut c, "Alice", &[1, 1], &[1, 2]);
+    assert!(e.contains("SubtensorModule::DuplicateUids"), "{e}");
+    let e = refusal(&mut c, "Alice", &[1, 9], &[1, 2]);
+    assert!(
+        e.contains("SubtensorModule::UidVecContainInvalidOne"),
+        "{e}"
+    );
+    let e = refusal(&mut c, "Alice", &[0, 1, 2, 3, 4, 4], &[1; 6]);
+    assert!(
+        e.contains("SubtensorModule::UidsLengthExceedUidsInSubNet"),
+        "{e}"
+    );
+    let nonce = c.head_state().nonce(&alice);
+    let xt = set_weights_xt(&c, "Alice", &[1, 3], &[1, 4]);
+    c.submit_extrinsic(&xt).unwrap();
+    let upd = c.produce(1).unwrap();
+    let b = &upd.best[0];
+    let idx = b.extrinsics.iter().position(|x| *x == xt).unwrap() as u32;
+    let ev: Vec<&ChainEvent> = b
+        .events
+        .iter()
+        .filter(|e| e.phase == crate::model::Phase::ApplyExtrinsic(idx))
+        .map(|e| &e.event)
+        .collect();
+    assert!(
+        ev.contains(&&ChainEvent::WeightsSet { netuid: 1, uid: 4 }),
+        "{ev:?}"
+    );
+    let st = c.head_state();
+    assert_eq!(st.weights_of(1, 4), vec![(1, 16_384), (3, 65_535)]);
+    assert_eq!(st.last_update(1, 4), b.number);
+    // The hotkey paid the fee and used its nonce.
+    assert_eq!(st.nonce(&alice), nonce + 1);
+    // Again at once: too fast.
+    let e = refusal(&mut c, "Alice", &[1], &[1]);
+    assert!(e.contains("SubtensorModule::SettingWeightsTooFast"), "{e}");
+}
+
+#[test]
+fn a_neuron_without_a_permit_may_only_weigh_itself() {
+    // Bob registers at block 106 (after Alice's permit epochs), with no stake: by block
+    // 216 the rate limit passed, and no epoch gave him a permit.
+    let mut c = weights_chain(105);
+    let md = c.md();
+    let reg = Action::Register {
+        coldkey: dev_account("Bob"),
+        hotkey: dev_account("Bob"),
+        netuid: 1,
+        uid: None,
+    };
+    let call = encode(
+        md.types(),
+        md.call_enum_type(),
+        &action_call(&md, &reg).unwrap(),
+    )
+    .unwrap();
+    c.submit_extrinsic(&signed(&c, "Bob", 0, &call)).unwrap();
+    c.produce(111).unwrap();
+    let st = c.head_state();
+    let bob = *st.subnets[&1].uids.get(&dev_account("Bob")).unwrap();
+    assert!(!st.validator_permit(1, bob));
+    let e = refusal(&mut c, "Bob", &[0, 1], &[1, 1]);
+    assert!(
+        e.contains("SubtensorModule::NeuronNoValidatorPermit"),
+        "{e}"
+    );
+    // A self weight needs no permit.
+    let xt = set_weights_xt(&c, "Bob", &[bob], &[7]);
+    c.submit_extrinsic(&xt).unwrap();
+    c.produce(1).unwrap();
+    assert_eq!(c.head_state().weights_of(1, bob), vec![(bob, 65_535)]);
+}
+
+/// The miners' incentive in the epoch events of the blocks produced.
+fn incentive_events(upd: &crate::chain::ChainUpdate) -> Vec<Vec<u64>> {
+    upd.best
+        .iter()
+        .flat_map(|b| b.events.iter())
+        .filter_map(|e| match &e.event {
+            ChainEvent::IncentiveAlphaEmittedToMiners {
+                netuid: 1,
+                emissions,
+            } => Some(emissions.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn weights_set_by_a_validator_drive_the_next_epoch() {
+    let mut c = weights_chain(105);
+    // Before: the scenario's equal scores (uids 1..3 paid alike).
+    let before = incentive_events(&c.produce(10).unwrap());
+    let last = before.last().unwrap();
+    assert_eq!(last[1], last[3], "{last:?}");
+    assert!(c.head_state().yuma.is_empty());
+    let xt = set_weights_xt(&c, "Alice", &[1, 2, 3], &[1, 1, 8]);
+    c.submit_extrinsic(&xt).unwrap();
+    let after = incentive_events(&c.produce(10).unwrap());
+    let last = after.last().unwrap();
+    // Alice holds most of the permitted stake (500 vs 100): her weights are consensus.
+    let total: u64 = last.iter().sum();
+    assert!(last[3] * 10 >= total * 7, "{last:?}");
+    assert!(last[3] > last[1] * 7, "{last:?}");
+    let y = &c.head_state().yuma[&1];
+    assert_eq!(y.incentive[0], 0, "validators earn no incentive");
+    assert!(y.dividends[4] > 0, "Alice's bonds earn dividends: {y:?}");
+}
