@@ -59,8 +59,10 @@ fn rows(db: &Path, sql: &str, upto: u64) -> String {
 
 const DECISIONS: &str = "SELECT block || ' ' || policy_sha256 || ' ' || input_sha256 || ' ' \
     || output_sha256 || ' ' || params_json FROM decisions WHERE block <= ?1 ORDER BY block";
-const LEDGERS: &str = "SELECT block || ' ' || holder || ' ' || ledger_json FROM ledger_history \
-    WHERE block <= ?1 ORDER BY block, holder";
+/// The ledger history's rows (compressed against the previous step: equal bytes mean
+/// equal ledgers at every step).
+const LEDGERS: &str = "SELECT block || ' ' || ifnull(base, '-') || ' ' || raw_len || ' ' || \
+    hex(payload) FROM ledger_steps WHERE block <= ?1 ORDER BY block";
 const MULTIPLIERS: &str = "SELECT block || ' ' || uid || ' ' || multiplier || ' ' || held_factor \
     || ' ' || duration_factor || ' ' || eligible FROM multipliers WHERE block <= ?1 \
     ORDER BY block, uid";
