@@ -122,3 +122,68 @@ fn polkadot_js_signs_add_stake_as_alice_and_bad_transactions_are_refused() {
         "{unmodelled}"
     );
 }
+
+/// A dev-account validator's weights drive Yuma: `vesting devnet` with
+/// `tests/js/weights_scenario.toml` (//Alice registers and stakes at block 1) prefilled
+/// past `WeightsSetRateLimit`; polkadot.js (`tests/js/devnet_weights.mjs`) signs
+/// `subtensorModule.setWeights` with //Alice's hotkey favouring miner uid 3, sees
+/// `WeightsSet(1, 4)`, has an immediate second call refused (`SettingWeightsTooFast`),
+/// and reads the miners' `IncentiveAlphaEmittedToMiners` of the epochs before and after.
+#[test]
+fn polkadot_js_sets_weights_as_a_dev_validator_and_the_epoch_follows_them() {
+    let js = repo().join("tests/js");
+    assert!(
+        js.join("node_modules/@polkadot/api").is_dir(),
+        "tests/js/node_modules is missing: run `npm ci` in tests/js"
+    );
+    let port = free_port();
+    let scenario = js.join("weights_scenario.toml");
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--port",
+        &port.to_string(),
+        "--block-time-ms",
+        "200",
+        "--prefill-blocks",
+        "105",
+        "--archive",
+        "--strict",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let out = Command::new("node")
+        .arg(js.join("devnet_weights.mjs"))
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .current_dir(&js)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node (Node 20 or later must be on PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "polkadot.js script failed:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let s: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
+    eprintln!("polkadot.js summary: {s}");
+    assert_eq!(field(&s, "uid"), 4);
+    assert_eq!(field(&s, "weightsSet"), &serde_json::json!([1, 4]));
+    let too_fast = field(&s, "tooFast").as_str().unwrap_or_default();
+    assert!(
+        too_fast.starts_with("1010: Invalid Transaction")
+            && too_fast.contains("SubtensorModule::SettingWeightsTooFast"),
+        "{too_fast}"
+    );
+    let before = field(&s, "m3ShareBefore").as_f64().unwrap();
+    let after = field(&s, "m3ShareAfter").as_f64().unwrap();
+    // Configured scores: a third each. //Alice's weights (1 : 1 : 8, 500 of ~600 permitted
+    // stake, so consensus): 0.8.
+    assert!((before - 1.0 / 3.0).abs() < 0.01, "{s}");
+    assert!(after > 0.75 && after > before, "{s}");
+    assert!(field(&s, "m1ShareAfter").as_f64().unwrap() < 0.15, "{s}");
+}
