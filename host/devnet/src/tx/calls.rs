@@ -226,6 +226,19 @@ pub fn call_action(
             weights: a.get(2).and_then(u16s).ok_or_else(bad)?,
             version_key: n(3)?,
         },
+        // Commit-reveal is off on every devnet subnet (`crate::model::weights`): the
+        // runtime's `do_commit_weights` / `do_reveal_weights` refuse at their step 2.
+        "commit_weights"
+        | "batch_commit_weights"
+        | "reveal_weights"
+        | "batch_reveal_weights"
+        | "commit_crv3_weights"
+        | "commit_timelocked_weights" => {
+            return Err(format!(
+                "{pallet}::{name}: SubtensorModule::CommitRevealDisabled (commit-reveal is off \
+                 on devnet subnets: use set_weights)"
+            ));
+        }
         _ => return Err(format!("{pallet}::{name} is not modelled by the devnet")),
     })
 }

@@ -381,6 +381,22 @@ fn set_weights_is_signed_by_the_hotkey_checked_and_stored() {
     assert_eq!(st.last_update(1, 4), b.number);
     // The hotkey paid the fee and used its nonce.
     assert_eq!(st.nonce(&alice), nonce + 1);
+    // Commit-reveal is off: `commit_weights` gets the runtime's error.
+    let md = c.md();
+    let commit = Value::unnamed_variant(
+        "SubtensorModule",
+        [Value::named_variant(
+            "commit_weights",
+            [
+                ("netuid", Value::u128(1)),
+                ("commit_hash", Value::from_bytes([7u8; 32])),
+            ],
+        )],
+    );
+    let cc = encode(md.types(), md.call_enum_type(), &commit).unwrap();
+    let xt = signed(&c, "Alice", c.next_index(&alice), &cc);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    assert!(format!("{e:?}").contains("CommitRevealDisabled"), "{e:?}");
     // Again at once: too fast.
     let e = refusal(&mut c, "Alice", &[1], &[1]);
     assert!(e.contains("SubtensorModule::SettingWeightsTooFast"), "{e}");
