@@ -4,7 +4,9 @@
 //! follows it `ready` -> `inBlock` -> `finalized` (`author_submitAndWatchExtrinsic`), reads
 //! its events (`Balances.Withdraw`, `StakeAdded`, `TransactionFeePaid`), the stake and the
 //! nonce back, and has a tampered signature, a replay (stale nonce) and an unmodelled call
-//! refused with 1010. Also `vesting devnet --accounts` lists `//Alice` with her SS58.
+//! refused with 1010. Also `vesting devnet --accounts` lists `//Alice` with her SS58, and
+//! `tests/js/devnet_weights.mjs` signs `set_weights` as a dev-account validator's hotkey
+//! (`tests/js/weights_scenario.toml`) and sees the next epoch pay by its weights (Yuma).
 //! Needs `node` and `npm ci` in `tests/js` (CI runs it).
 
 use std::process::{Command, Stdio};
