@@ -176,7 +176,37 @@ pub fn rows(
             weights: if validator { weights.clone() } else { vec![] },
         });
     }
+    if mechid == 0 && st.has_weights(netuid) {
+        yuma_rows(st, netuid, &mut out);
+    }
     Some(out)
+}
+
+/// A subnet where a validator has set weights (`model/weights.rs`): `Weights`,
+/// `LastUpdate` and `ValidatorPermit` are what the model stores, and from the first epoch
+/// that ran Yuma (`model/yuma.rs`, mechanism 0) the scores are its outputs, as the
+/// runtime's `epoch` writes them (`epoch/run_epoch.rs`: `Active`, `StakeWeight`, `Rank`,
+/// `Trust`, `Consensus`, `Incentive`, `Dividends`, `ValidatorTrust`). Until that epoch
+/// the scores stay those of the scenario's weights.
+fn yuma_rows(st: &ChainState, netuid: NetUid, out: &mut [NeuronRow]) {
+    let yuma = st.yuma.get(&netuid);
+    for r in out.iter_mut() {
+        r.last_update = st.last_update(netuid, r.uid);
+        r.validator_permit = st.validator_permit(netuid, r.uid);
+        r.weights = st.weights_of(netuid, r.uid);
+        let i = r.uid as usize;
+        let Some(y) = yuma.filter(|y| i < y.rank.len()) else {
+            continue;
+        };
+        r.active = y.active[i];
+        r.stake_weight = y.stake[i];
+        r.rank = y.rank[i];
+        r.trust = y.trust[i];
+        r.consensus = y.consensus[i];
+        r.incentive = y.incentive[i];
+        r.dividends = y.dividends[i];
+        r.validator_trust = y.validator_trust[i];
+    }
 }
 
 /// The hyperparameters: API field name (`SubnetHyperparamsV2`, the v3 entry names) and

@@ -471,4 +471,36 @@ fn weights_set_by_a_validator_drive_the_next_epoch() {
     let y = &c.head_state().yuma[&1];
     assert_eq!(y.incentive[0], 0, "validators earn no incentive");
     assert!(y.dividends[4] > 0, "Alice's bonds earn dividends: {y:?}");
+    // What the SDK's metagraph reads (`neuron_scores`): Yuma's outputs and the weights set.
+    let st = c.head_state();
+    let rows = crate::neuron_scores::rows(&c.md(), &st, 1, 0).unwrap();
+    let alice = &rows[4];
+    assert_eq!(alice.weights, st.weights_of(1, 4));
+    assert_eq!(
+        alice.weights.last(),
+        Some(&(3, u16::MAX)),
+        "{:?}",
+        alice.weights
+    );
+    assert!(alice.validator_permit);
+    assert_eq!(alice.last_update, st.last_update(1, 4));
+    assert!(
+        alice.last_update > 105,
+        "set at the block it was included in"
+    );
+    for r in &rows {
+        let i = r.uid as usize;
+        assert_eq!(
+            (r.incentive, r.dividends, r.rank, r.consensus, r.trust),
+            (
+                y.incentive[i],
+                y.dividends[i],
+                y.rank[i],
+                y.consensus[i],
+                y.trust[i]
+            ),
+            "uid {i}"
+        );
+    }
+    assert!(rows[3].incentive > rows[1].incentive * 7);
 }
