@@ -226,6 +226,38 @@ pub fn call_action(
             weights: a.get(2).and_then(u16s).ok_or_else(bad)?,
             version_key: n(3)?,
         },
+        // `do_set_mechanism_weights(origin, netuid, mecid, ..)` is `internal_set_weights`
+        // for one mechanism (`subnets/weights.rs`; mechanism 0's storage index is the
+        // netuid): mechanism 0 is `set_weights` (what the bittensor SDK's `SetWeights`
+        // intent sends). `ensure_mechanism_exists` refuses a mechanism the subnet lacks
+        // (`MechanismDoesNotExist`); weights of mechanisms 1.. are not modelled.
+        "set_mechanism_weights" => {
+            let (netuid, mecid) = (net(0)?, n(1)?);
+            // A missing subnet falls through to the model's `SubNetworkDoesNotExist`.
+            if mecid != 0
+                && let Ok(s) = st.subnet(netuid)
+            {
+                let count = s.mechanisms.max(1);
+                return Err(if mecid >= u64::from(count) {
+                    format!(
+                        "{pallet}::{name}: SubtensorModule::MechanismDoesNotExist (netuid \
+                         {netuid} has {count} mechanism(s), no mechanism {mecid})"
+                    )
+                } else {
+                    format!(
+                        "{pallet}::{name} for mechanism {mecid} is not modelled by the devnet \
+                         (only mechanism 0's weights)"
+                    )
+                });
+            }
+            Action::SetWeights {
+                hotkey: coldkey,
+                netuid,
+                dests: a.get(2).and_then(u16s).ok_or_else(bad)?,
+                weights: a.get(3).and_then(u16s).ok_or_else(bad)?,
+                version_key: n(4)?,
+            }
+        }
         // Commit-reveal is off on every devnet subnet (`crate::model::weights`): the
         // runtime's `do_commit_weights` / `do_reveal_weights` refuse at their step 2.
         "commit_weights"
@@ -233,7 +265,11 @@ pub fn call_action(
         | "reveal_weights"
         | "batch_reveal_weights"
         | "commit_crv3_weights"
-        | "commit_timelocked_weights" => {
+        | "commit_timelocked_weights"
+        | "commit_mechanism_weights"
+        | "reveal_mechanism_weights"
+        | "commit_crv3_mechanism_weights"
+        | "commit_timelocked_mechanism_weights" => {
             return Err(format!(
                 "{pallet}::{name}: SubtensorModule::CommitRevealDisabled (commit-reveal is off \
                  on devnet subnets: use set_weights)"

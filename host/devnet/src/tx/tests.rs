@@ -504,3 +504,61 @@ fn weights_set_by_a_validator_drive_the_next_epoch() {
     }
     assert!(rows[3].incentive > rows[1].incentive * 7);
 }
+
+/// `set_mechanism_weights(netuid, mecid, dests, weights, version_key)` signed by `who`.
+fn mechanism_weights_xt(c: &Chain, who: &str, mecid: u16, dests: &[u16], w: &[u16]) -> Vec<u8> {
+    let u16s = |v: &[u16]| Value::unnamed_composite(v.iter().map(|x| Value::u128(u128::from(*x))));
+    let call = Value::unnamed_variant(
+        "SubtensorModule",
+        [Value::named_variant(
+            "set_mechanism_weights",
+            [
+                ("netuid", Value::u128(1)),
+                ("mecid", Value::u128(u128::from(mecid))),
+                ("dests", u16s(dests)),
+                ("weights", u16s(w)),
+                ("version_key", Value::u128(0)),
+            ],
+        )],
+    );
+    let md = c.md();
+    let cc = encode(md.types(), md.call_enum_type(), &call).unwrap();
+    signed(c, who, c.next_index(&dev_account(who)), &cc)
+}
+
+/// The bittensor SDK's `SetWeights` intent sends `set_mechanism_weights` with mechanism 0:
+/// the same checks and storage as `set_weights`; a mechanism the subnet lacks is refused
+/// with the runtime's `MechanismDoesNotExist`; commit forms get `CommitRevealDisabled`.
+#[test]
+fn set_mechanism_weights_of_mechanism_0_is_set_weights() {
+    let mut c = weights_chain(105);
+    let xt = mechanism_weights_xt(&c, "Alice", 1, &[1, 3], &[1, 4]);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    assert!(
+        format!("{e:?}").contains("SubtensorModule::MechanismDoesNotExist"),
+        "{e:?}"
+    );
+    let xt = mechanism_weights_xt(&c, "Alice", 0, &[1, 1], &[1, 4]);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    assert!(
+        format!("{e:?}").contains("SubtensorModule::DuplicateUids"),
+        "{e:?}"
+    );
+    let xt = mechanism_weights_xt(&c, "Alice", 0, &[1, 3], &[1, 4]);
+    c.submit_extrinsic(&xt).unwrap();
+    let upd = c.produce(1).unwrap();
+    assert!(upd.best[0].extrinsics.contains(&xt));
+    assert!(
+        upd.best[0]
+            .events
+            .iter()
+            .any(|e| e.event == ChainEvent::WeightsSet { netuid: 1, uid: 4 })
+    );
+    let st = c.head_state();
+    assert_eq!(st.weights_of(1, 4), vec![(1, 16_384), (3, 65_535)]);
+    assert_eq!(st.last_update(1, 4), upd.best[0].number);
+    // Within the rate limit, as set_weights.
+    let xt = mechanism_weights_xt(&c, "Alice", 0, &[1], &[1]);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    assert!(format!("{e:?}").contains("SettingWeightsTooFast"), "{e:?}");
+}
