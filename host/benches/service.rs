@@ -411,6 +411,14 @@ fn main() {
         stats.epochs,
         stats.last_block.unwrap_or(0) as f64 / catch_up,
     );
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / (1 << 20) as f64;
+    let db_file = system.config().db_path.clone();
+    let wal = db_file.with_extension("db-wal");
+    println!(
+        "disk after the ingest: database {:.1} MiB, WAL {:.1} MiB",
+        size(&db_file),
+        size(&wal)
+    );
     println!("memory:");
     print_memory(&format!(
         "service after ingesting a compressed {hist_days}-day history of 256 neurons ({} epochs, blocks_per_day = {blocks_per_day}); monitor, store reader, policy, API",
