@@ -154,14 +154,19 @@ pub(crate) fn write(
         (Some((prev, _)), Some(n)) if n + 1 < KEYFRAME_EVERY => Some(*prev),
         _ => None,
     };
-    let dict = match base {
+    // The dictionary: the writer's copy of the previous step, else read back (a restart).
+    let read_back;
+    let dict: Option<&[u8]> = match base {
         None => None,
         Some(prev) => match &last.0 {
-            Some((b, raw)) if *b == prev => Some(raw.clone()),
-            _ => raw_at(tx, path, prev)?,
+            Some((b, raw)) if *b == prev => Some(raw),
+            _ => {
+                read_back = raw_at(tx, path, prev)?;
+                read_back.as_deref()
+            }
         },
     };
-    let payload = compress(&raw, dict.as_deref())
+    let payload = compress(&raw, dict)
         .map_err(|e| invalid(path, format!("compressing the ledgers of #{block}: {e}")))?;
     tx.execute(
         "INSERT INTO ledger_steps (block, base, raw_len, payload) VALUES (?1, ?2, ?3, ?4)",
