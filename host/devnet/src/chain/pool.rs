@@ -1,6 +1,7 @@
 //! The transaction pool: submitted signed extrinsics, validated against the head as a
 //! node's pool does (`tx::check`, then the nonce, the payment and the call against the
-//! head's state), kept in submission order and taken whole into the next block.
+//! head's state, run as block `head + 1` as `validate_transaction` runs), kept in
+//! submission order and taken whole into the next block.
 
 use super::{Chain, Hash};
 use crate::model::{AccountId, SignedTx};
@@ -36,6 +37,16 @@ impl Chain {
         let head = self.head();
         let mut state = (*self.head_state()).clone();
         state.rules = head.code.rules;
+        // A node validates as the next block: paritytech/polkadot-sdk
+        // `substrate/frame/executive/src/lib.rs` `Executive::validate_transaction`
+        // initializes block `block_number() + 1` (no hooks run) before the extensions
+        // validate, so what reads the block number sees `head + 1`: e.g. the `set_weights`
+        // rate limit, opentensor/subtensor v3.4.9-424 `pallets/subtensor/src/guards/
+        // check_rate_limits.rs` `CheckRateLimits::check_weights_rate_limit` ->
+        // `subnets/weights.rs` `check_rate_limit(.., get_current_block_as_u64())`
+        // (`current - LastUpdate >= WeightsSetRateLimit`), also run by `do_set_weights`
+        // at dispatch in that same block.
+        state.block = head.number + 1;
         let hash_at = |n: u64| self.hash_at(n);
         let ctx = Context {
             md: &head.code.md,

@@ -1,5 +1,5 @@
-//! Tests of the block tree: epochs by rule, ground truth, migration, reorgs, pruning and
-//! runtime upgrades.
+//! Tests of the block tree: epochs by rule, ground truth, migration, reorgs, pruning,
+//! runtime upgrades, and the pool validating as the next block.
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
@@ -325,4 +325,51 @@ fn bad_runtime_keys_name_the_field() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("not a spec version"), "{e}");
+}
+
+/// The pool validates a transaction as block `head + 1` (`Executive::validate_transaction`
+/// initializes that block): a `set_weights` whose next block is exactly `LastUpdate +
+/// WeightsSetRateLimit` is accepted and included there; one block earlier it is refused
+/// with the runtime's `SettingWeightsTooFast` (`check_rate_limit`).
+#[test]
+fn set_weights_rate_limit_is_checked_as_the_next_block() {
+    use crate::tx::keys::dev_account;
+    use crate::tx::tests::{set_weights_xt, weights_chain};
+    let limit = crate::model::weights::WEIGHT_PARAMS.weights_set_rate_limit;
+    // //Alice registers (LastUpdate 1) at block 1 and gets a permit at the first epoch.
+    let first_ok = 1 + limit;
+    let mut c = weights_chain(first_ok - 2);
+    let alice = dev_account("Alice");
+    assert_eq!(c.head_state().last_update(1, 4), 1);
+    assert!(c.head_state().validator_permit(1, 4));
+    // Head = limit - 1: validated as block `limit`, one block too early.
+    let xt = set_weights_xt(&c, "Alice", &[1, 2], &[1, 1]);
+    let e = c.submit_extrinsic(&xt).unwrap_err();
+    let (code, _, data) = e.rpc_parts();
+    assert_eq!(code, 1010, "{e:?}");
+    let data = data.unwrap();
+    assert!(
+        data.contains("SubtensorModule::SettingWeightsTooFast"),
+        "{data}"
+    );
+    assert!(c.pool().is_empty());
+    // Head = limit: validated as block `1 + limit`, the first block the limit allows.
+    c.produce(1).unwrap();
+    assert_eq!(c.head().number, first_ok - 1);
+    let nonce = c.head_state().nonce(&alice);
+    let xt = set_weights_xt(&c, "Alice", &[1, 2], &[1, 1]);
+    c.submit_extrinsic(&xt).unwrap();
+    let upd = c.produce(1).unwrap();
+    let b = &upd.best[0];
+    assert_eq!(b.number, first_ok);
+    assert!(b.extrinsics.contains(&xt), "included in block {first_ok}");
+    assert!(b.dropped.is_empty(), "{:?}", b.dropped);
+    assert!(
+        b.events
+            .iter()
+            .any(|e| e.event == ChainEvent::WeightsSet { netuid: 1, uid: 4 })
+    );
+    let st = c.head_state();
+    assert_eq!(st.last_update(1, 4), first_ok);
+    assert_eq!(st.nonce(&alice), nonce + 1);
 }

@@ -22,7 +22,7 @@
 pub mod calls;
 pub mod keys;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use codec::{Compact, Decode, Encode};
 use scale_value::{Value, ValueDef};

@@ -287,7 +287,7 @@ action = {{ kind = "add_stake", coldkey = "{alice}", hotkey = "{alice}", netuid 
     )
 }
 
-fn weights_chain(blocks: u64) -> Chain {
+pub(crate) fn weights_chain(blocks: u64) -> Chain {
     let mut cfg = DevnetConfig::new(crate::Scenario::from_toml(&weights_scenario()).unwrap());
     cfg.block_time_ms = 0;
     let mut c = build_chain(&cfg).unwrap();
@@ -296,7 +296,7 @@ fn weights_chain(blocks: u64) -> Chain {
 }
 
 /// `set_weights` signed by `who` (its hotkey).
-fn set_weights_xt(c: &Chain, who: &str, dests: &[u16], weights: &[u16]) -> Vec<u8> {
+pub(crate) fn set_weights_xt(c: &Chain, who: &str, dests: &[u16], weights: &[u16]) -> Vec<u8> {
     let a = Action::SetWeights {
         hotkey: dev_account(who),
         netuid: 1,
