@@ -3,16 +3,18 @@
 // subscription, queryMulti, an account's next index, a runtime API call and a fee estimate.
 // Usage: node devnet_client.mjs ws://127.0.0.1:PORT [blocks]
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
-import { ApiPromise, WsProvider } from '@polkadot/api';
-import { stringToU8a, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, encodeAddress } from '@polkadot/util-crypto';
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
 
 const url = process.argv[2];
 const BLOCKS = Number(process.argv[3] ?? 30);
 if (!url) throw new Error('usage: node devnet_client.mjs ws://host:port [blocks]');
 
-// Scenario accounts are blake2_256("devnet:" + name).
-const named = (n) => u8aToHex(blake2AsU8a(stringToU8a(`devnet:${n}`), 256));
+// Scenario accounts are the sr25519 keys of //name (`vesting devnet --accounts`).
+await cryptoWaitReady();
+const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+const named = (n) => u8aToHex(keyring.addFromUri(`//${n}`).publicKey);
 const VAL_A = named('val-a');
 const VALA = named('vala');
 const VALA_SS58 = encodeAddress(VALA, 42);

@@ -6,14 +6,17 @@
 // Usage: node devnet_signed.mjs ws://127.0.0.1:PORT
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { compactFromU8a, stringToU8a, u8aToHex } from '@polkadot/util';
-import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { compactFromU8a, u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: node devnet_signed.mjs ws://host:port');
 
-// Scenario accounts are blake2_256("devnet:" + name) (no keys); val-a validates sn1.
-const named = (n) => u8aToHex(blake2AsU8a(stringToU8a(`devnet:${n}`), 256));
+// Scenario accounts are the sr25519 keys of //name (`vesting devnet --accounts`);
+// val-a validates sn1.
+await cryptoWaitReady();
+const named = (n) =>
+  u8aToHex(new Keyring({ type: 'sr25519' }).addFromUri(`//${n}`).publicKey);
 const VAL_A = named('val-a');
 const AMOUNT = 2_000_000_000n; // 2 TAO
 

@@ -343,7 +343,33 @@ async fn queries_per_second() -> f64 {
     total / secs
 }
 
+/// Deriving scenario accounts (`named_account`: `//name` from the cached dev root), a
+/// cached lookup, and a full URI derivation (phrase seed included) for comparison.
+fn derivation_cost() {
+    let n = 1_000;
+    let t = Instant::now();
+    for i in 0..n {
+        vesting_devnet::named_account(&format!("bench-derive-{i}"));
+    }
+    let fresh = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let t = Instant::now();
+    for i in 0..n {
+        vesting_devnet::named_account(&format!("bench-derive-{i}"));
+    }
+    let cached = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let t = Instant::now();
+    for i in 0..20 {
+        vesting_devnet::tx::keys::keypair(&format!("//bench-full-{i}")).expect("uri");
+    }
+    let full = t.elapsed().as_secs_f64() * 1e6 / 20.0;
+    println!(
+        "scenario keys: {fresh:.1} us per //name derivation (cached root), {cached:.2} us per \
+         cached lookup; a full URI derivation (phrase seed each time) {full:.0} us"
+    );
+}
+
 fn main() {
+    derivation_cost();
     let bps = blocks_per_second();
     let pool = pool_blocks_per_second();
     let rt = tokio::runtime::Builder::new_multi_thread()

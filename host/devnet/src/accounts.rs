@@ -1,21 +1,24 @@
-//! `vesting devnet --accounts`: every account a user can sign as (the funded dev accounts,
-//! with the URI to give polkadot.js's keyring or a bittensor wallet) and the scenario's
-//! named accounts (`blake2_256("devnet:" + name)`: addresses without keys, signed by the
-//! devnet's scripts only).
+//! `vesting devnet --accounts`: every account a user can sign as, with the secret URI to
+//! give polkadot.js's keyring or a bittensor wallet: the funded dev accounts and the
+//! scenario's named accounts (each the sr25519 key of `//name`, `tx::keys::named_account`).
 
 use std::collections::BTreeSet;
 
 use crate::model::named_account;
 use crate::scenario::Scenario;
-use crate::tx::keys::{DEV_ACCOUNTS, DEV_ENDOWMENT, SS58_PREFIX, dev_account, dev_uri, ss58};
+use crate::tx::keys::{
+    DEV_ACCOUNTS, DEV_ENDOWMENT, SS58_PREFIX, dev_account, dev_uri, has_key, ss58,
+};
 
 /// One listed account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountLine {
     pub name: String,
     pub ss58: String,
-    /// The secret URI to sign with, None for keyless scenario accounts.
+    /// The secret URI to sign with (`//name`); None for a name that is no URI (keyless).
     pub uri: Option<String>,
+    /// A dev account (funded at genesis) rather than a scenario account.
+    pub dev: bool,
 }
 
 /// The scenario's account names (subnet owners, coldkeys and their hotkeys, neurons,
@@ -56,12 +59,14 @@ pub fn accounts(sc: &Scenario) -> Vec<AccountLine> {
             name: n.to_string(),
             ss58: ss58(&dev_account(n), SS58_PREFIX),
             uri: Some(dev_uri(n)),
+            dev: true,
         })
         .collect();
     out.extend(scenario_names(sc).into_iter().map(|n| AccountLine {
         ss58: ss58(&named_account(&n), SS58_PREFIX),
+        uri: has_key(&n).then(|| dev_uri(&n)),
         name: n,
-        uri: None,
+        dev: false,
     }));
     out
 }
@@ -76,7 +81,7 @@ pub fn render(sc: &Scenario) -> String {
         DEV_ENDOWMENT / 1_000_000_000
     );
     let lines = accounts(sc);
-    for a in lines.iter().filter(|a| a.uri.is_some()) {
+    for a in lines.iter().filter(|a| a.dev) {
         s.push_str(&format!(
             "  {:<10} {}  {}\n",
             a.name,
@@ -85,11 +90,16 @@ pub fn render(sc: &Scenario) -> String {
         ));
     }
     s.push_str(
-        "Scenario accounts (blake2_256(\"devnet:\" + name); no keys: only the scenario's \
-         scripts act as them):\n",
+        "Scenario accounts (the sr25519 key of //name; the scenario's scripts sign as them, \
+         and so can you, with the URI):\n",
     );
-    for a in lines.iter().filter(|a| a.uri.is_none()) {
-        s.push_str(&format!("  {:<16} {}\n", a.name, a.ss58));
+    for a in lines.iter().filter(|a| !a.dev) {
+        s.push_str(&format!(
+            "  {:<16} {}  {}\n",
+            a.name,
+            a.ss58,
+            a.uri.as_deref().unwrap_or("(no key)")
+        ));
     }
     s
 }
@@ -108,8 +118,16 @@ mod tests {
             "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
         );
         assert_eq!(a[0].uri.as_deref(), Some("//Alice"));
-        assert!(a.iter().any(|x| x.name == "val-a" && x.uri.is_none()));
+        let val_a = a.iter().find(|x| x.name == "val-a").unwrap();
+        assert_eq!(val_a.uri.as_deref(), Some("//val-a"));
+        assert!(!val_a.dev);
+        // polkadot.js `keyring.addFromUri('//val-a').address`.
+        assert_eq!(
+            val_a.ss58,
+            "5GES5GC3HcSKcsWqWKQ9Jk8XYknYe4HoJZfXfVEH2m9vaDbk"
+        );
         let text = render(&sc);
         assert!(text.contains("//Bob"), "{text}");
+        assert!(text.contains("//val-a"), "{text}");
     }
 }

@@ -604,9 +604,10 @@ pub mod hex32 {
     }
 }
 
-/// The account a name stands for: `blake2_256("devnet:" + name)`.
+/// The account a name stands for: the sr25519 key of `//name`, cached
+/// (`crate::tx::keys::named_account`).
 pub fn named_account(name: &str) -> AccountId {
-    crate::hashing::blake2_256(format!("devnet:{name}").as_bytes())
+    crate::tx::keys::named_account(name)
 }
 
 /// Parses `0x` + 64 hex digits, or takes any other non-empty string as a name.

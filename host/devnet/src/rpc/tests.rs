@@ -212,7 +212,7 @@ async fn storage_subscription_and_query_storage_match_get_storage() {
     h.advance(2).unwrap();
     let keys = vec![
         tha(&h, "val-a", 1),
-        tha(&h, "m-a1", 1),
+        tha(&h, "m-a5", 1),
         tha(&h, "nobody", 1),
     ];
     let mut sub: Subscription<Json> = c
