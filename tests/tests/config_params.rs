@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use vesting_e2e::proc::{Proc, free_port, spawn, wait_for};
+use vesting_e2e::proc::{Proc, free_port, http, spawn, wait_for};
 use vesting_e2e::vesting;
 use vesting_host::store::Store;
 
@@ -385,4 +385,15 @@ fn a_change_set_while_run_serves_goes_into_force_at_its_next_epoch_block() {
     }
     let (_, stats, _) = vesting(&["stats", "--db", db.to_str().unwrap()]);
     assert!(stats.contains("max_multiplier = 3\n"), "{stats}");
+    // The HTTP API says the same: the recorded parameters, nothing pending.
+    let (status, body) =
+        http(api.parse().unwrap(), "GET", "/policy", "").expect("GET /policy answers");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        max_multiplier(&v["params_in_force"].to_string()),
+        3_000_000_000,
+        "{body}"
+    );
+    assert!(v["params_pending"].is_null(), "{body}");
 }

@@ -135,44 +135,80 @@ fn stalled_bodies_shed_other_requests_then_time_out() {
     wait_for("/health", Duration::from_secs(60), || {
         timed_health(ops.api).0 == Some(200)
     });
-    // Two requests whose bodies stall hold api_max_requests = 2: others are shed at once
-    // (503, JSON, Retry-After), /health still answers; after the request timeout (408) the
-    // API serves again.
-    let stalled: Vec<TcpStream> = (0..2)
-        .map(|_| {
-            let mut s = TcpStream::connect(("127.0.0.1", ops.api)).unwrap();
-            s.write_all(
-                b"POST /weights/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
-                  application/json\r\nContent-Length: 100\r\n\r\n{",
-            )
-            .unwrap();
-            s
-        })
-        .collect();
-    // Each probe waits at most 3 s for its answer: one that was queued instead of shed
-    // (sent before the stalled requests held their slots) does not use up the window.
-    let mut shed = None;
-    let mut seen = vec![];
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(20) {
-        let probe = TcpStream::connect(("127.0.0.1", ops.api)).and_then(|mut s| {
-            s.write_all(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
-            Ok(read_response(&mut s, Duration::from_secs(3)))
-        });
-        match probe {
-            Ok(Some(r)) if r.status == 503 => {
-                shed = Some(r);
-                break;
-            }
-            Ok(r) => seen.push(format!("{:?} at {:.1?}", r.map(|r| r.status), t.elapsed())),
-            Err(e) => seen.push(format!("{e} at {:.1?}", t.elapsed())),
+    // Two requests whose bodies stall hold api_max_requests = 2 (`/health` counts them):
+    // others are shed at once (503, JSON, Retry-After), /health still answers; after the
+    // request timeout (408) the API serves again.
+    let stall = || -> Vec<TcpStream> {
+        (0..2)
+            .map(|_| {
+                let mut s = TcpStream::connect(("127.0.0.1", ops.api)).unwrap();
+                s.write_all(
+                    b"POST /weights/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                      application/json\r\nContent-Length: 100\r\n\r\n{",
+                )
+                .unwrap();
+                s
+            })
+            .collect()
+    };
+    let in_progress = || {
+        let (_, body) = ops.get("/health");
+        json(&body)["api"]["requests_in_progress"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("/health has no api.requests_in_progress: {body}"))
+    };
+    // CI once saw every probe answered 200 for 20 s after the stalled requests were sent
+    // (not reproduced here): each try now first waits until /health counts both as in
+    // progress, and says what the stalled sockets got when it does not.
+    let mut tries = vec![];
+    let stalled = loop {
+        let stalled = stall();
+        let t = Instant::now();
+        let mut held = in_progress();
+        while held < 2 && t.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(100));
+            held = in_progress();
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let Some(shed) = shed else {
-        panic!("no request was shed within 20 s; probes answered: {seen:?}");
+        if held >= 2 {
+            break stalled;
+        }
+        let got: Vec<String> = stalled
+            .into_iter()
+            .map(
+                |mut s| match read_response(&mut s, Duration::from_millis(200)) {
+                    Some(r) => format!("{} {}", r.status, r.body),
+                    None => "nothing".into(),
+                },
+            )
+            .collect();
+        tries.push(format!(
+            "{held} in progress after 15 s; the stalled sockets got {got:?}"
+        ));
+        eprintln!("shed test: {}", tries.last().unwrap());
+        assert!(
+            tries.len() < 3,
+            "the stalled requests never held both slots: {tries:?}"
+        );
+    };
+    // Both slots are held: a request now is shed at once.
+    let t = Instant::now();
+    let shed = TcpStream::connect(("127.0.0.1", ops.api)).and_then(|mut s| {
+        s.write_all(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+        Ok(read_response(&mut s, Duration::from_secs(10)))
+    });
+    let shed = match shed {
+        Ok(Some(r)) => r,
+        other => panic!(
+            "no answer to a request past api_max_requests: {:?}",
+            other.map(|r| r.map(|r| r.status))
+        ),
     };
     assert_json_error(&shed, 503, "a request past api_max_requests");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "shed at once, not queued: {:?}",
+        t.elapsed()
+    );
     assert_eq!(shed.header("retry-after"), Some("1"));
     assert_eq!(timed_health(ops.api).0, Some(200));
     for mut s in stalled {
@@ -183,8 +219,9 @@ fn stalled_bodies_shed_other_requests_then_time_out() {
         ops.get("/stats").0 == 200
     });
     assert!(ops.metric("vesting_http_requests_shed_total") >= 1.0);
+    // The metrics request itself holds the only slot in use.
+    assert_eq!(ops.metric("vesting_http_requests_in_progress"), 1.0);
 }
-
 #[test]
 fn refusals_before_the_body_json_errors_timeouts_and_reads_during_a_compile() {
     let cache =

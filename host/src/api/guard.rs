@@ -109,6 +109,21 @@ pub async fn time_requests(State(s): S, req: Request, next: Next) -> Response {
     res
 }
 
+/// Counts the requests holding one of the `api_max_requests` slots (inside the limit:
+/// `vesting_http_requests_in_progress`, and `/health`'s `api`).
+pub async fn in_progress(State(s): S, req: Request, next: Next) -> Response {
+    struct Slot<'a>(&'a std::sync::atomic::AtomicU64);
+    impl Drop for Slot<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let http = &s.metrics().http;
+    http.in_progress.fetch_add(1, Ordering::Relaxed);
+    let _slot = Slot(&http.in_progress);
+    next.run(req).await
+}
+
 /// Answers 408 when a request is not read and answered within `d`.
 pub fn timeout(d: Duration) -> tower_http::timeout::TimeoutLayer {
     tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, d)

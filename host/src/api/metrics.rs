@@ -206,6 +206,12 @@ pub async fn render(State(s): S) -> impl IntoResponse {
         http.shed.load(Ordering::Relaxed).to_string(),
     );
     line(
+        "vesting_http_requests_in_progress",
+        "Requests holding one of the api_max_requests slots now (this one included).",
+        "gauge",
+        http.in_progress.load(Ordering::Relaxed).to_string(),
+    );
+    line(
         "vesting_http_request_timeouts_total",
         "Requests answered 408: not read and answered within the request timeout.",
         "counter",

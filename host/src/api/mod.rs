@@ -113,6 +113,10 @@ pub fn router(system: Arc<VestingSystem>) -> Router {
                 .load_shed()
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                     cfg.api_max_requests.max(1),
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    system.clone(),
+                    guard::in_progress,
                 )),
         )
         .route("/health", get(health))
@@ -157,6 +161,11 @@ async fn health(State(s): S) -> Result<Response, ApiError> {
     if let Some(r) = &h.reason {
         body["error"] = json!(r);
     }
+    // How busy the API is: requests holding a slot, of `api_max_requests`.
+    body["api"] = json!({
+        "requests_in_progress": s.metrics().http.in_progress.load(std::sync::atomic::Ordering::Relaxed),
+        "max_requests": s.config().api_max_requests,
+    });
     Ok((status, Json(body)).into_response())
 }
 
@@ -164,6 +173,7 @@ async fn policy_info(State(s): S) -> Result<Response, ApiError> {
     let body = blocking(&s, |s| {
         let p = s.policy();
         let (_, state) = s.policies().map_err(internal)?;
+        let params = s.param_state().map_err(internal)?;
         Ok(json!({
             "policy": p.label(),
             "sha256": p.sha256_hex(),
@@ -171,6 +181,10 @@ async fn policy_info(State(s): S) -> Result<Response, ApiError> {
             "state": state,
             // What the service calls the policy with (each policy fills in its defaults).
             "params": s.params(),
+            // What the store records as in force (None before the first epoch) and a
+            // change waiting for the next epoch block.
+            "params_in_force": params.in_force,
+            "params_pending": params.pending,
         }))
     })
     .await?;

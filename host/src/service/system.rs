@@ -43,6 +43,8 @@ pub struct HttpMetrics {
     pub refused: AtomicU64,
     /// Requests answered 503 at once: `api_max_requests` were in progress.
     pub shed: AtomicU64,
+    /// Requests holding one of the `api_max_requests` slots now.
+    pub in_progress: AtomicU64,
     /// Requests answered 408: not read and answered within the request timeout.
     pub timeouts: AtomicU64,
     /// Time per request by route, from the router's first look at it to its answer's
@@ -336,6 +338,12 @@ impl VestingSystem {
     /// The stored policies and the state.
     pub fn policies(&self) -> anyhow::Result<(Vec<PolicyRow>, PolicyState)> {
         self.read(|s| Ok((s.policies()?, s.policy_state()?)))
+    }
+
+    /// The parameters the store records as in force and the change pending for the next
+    /// epoch boundary (`vesting params set`).
+    pub fn param_state(&self) -> anyhow::Result<crate::store::ParamState> {
+        self.read(|s| s.param_state())
     }
 
     fn monitor_config(&self) -> anyhow::Result<MonitorConfig> {
