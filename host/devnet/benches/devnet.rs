@@ -72,7 +72,7 @@ coldkeys = ["n-ck-*"]
 probability = 0.01
 "#;
 
-fn bench_chain(behaviours: bool) -> Chain {
+fn bench_chain(behaviours: bool, pruning: Pruning) -> Chain {
     let toml = if behaviours {
         SCENARIO.to_string()
     } else {
@@ -80,7 +80,7 @@ fn bench_chain(behaviours: bool) -> Chain {
     };
     let scenario = Scenario::from_toml(&toml).expect("bench scenario");
     let mut cfg = DevnetConfig::new(scenario);
-    cfg.pruning = Pruning::Last(256);
+    cfg.pruning = pruning;
     cfg.block_time_ms = 0;
     build_chain(&cfg).expect("chain")
 }
@@ -111,9 +111,10 @@ fn verify_block(chain: &Chain, number: u64) -> (usize, usize) {
 }
 
 /// Scripted activity (the scenario's behaviours): produce, and verify every signature
-/// of every block (timed together).
-fn blocks_per_second() -> f64 {
-    let mut chain = bench_chain(true);
+/// of every block (timed together). `pruning`: a node's 256 blocks of state, or an
+/// archive (to show what pruning costs).
+fn blocks_per_second(pruning: Pruning) -> f64 {
+    let mut chain = bench_chain(true, pruning);
     chain.produce(200).expect("warm-up");
     let n = 5_000;
     let from = chain.head().number + 1;
@@ -136,7 +137,7 @@ fn blocks_per_second() -> f64 {
         .map(|b| b.actions.len())
         .sum();
     println!(
-        "block production, scripted: {n} blocks in {secs:.3} s = {:.0} blocks/s (256 neurons, \
+        "block production, scripted, {pruning:?}: {n} blocks in {secs:.3} s = {:.0} blocks/s (256 neurons, \
          {txs} staking extrinsics signed by their accounts' keys, {ok} of {total} signatures \
          verified on import; production {:.3} s = {:.0} blocks/s, verification {:.3} s = \
          {:.1} us per signature; {} actions rejected)",
@@ -154,7 +155,7 @@ fn blocks_per_second() -> f64 {
 /// by the dev accounts, submitted through the pool (decoded, signature verified, nonce,
 /// payment and call checked), then the block. Signing (the client's work) is timed apart.
 fn pool_blocks_per_second() -> f64 {
-    let mut chain = bench_chain(false);
+    let mut chain = bench_chain(false, Pruning::Last(256));
     chain.produce(200).expect("warm-up");
     let keys: Vec<_> = DEV_ACCOUNTS.iter().map(|n| dev_keypair(n)).collect();
     let validators: Vec<_> = (0..6)
@@ -174,7 +175,12 @@ fn pool_blocks_per_second() -> f64 {
                     coldkey: who,
                     hotkey: validators[i],
                     netuid: 1,
-                    tao: 1_000_000_000,
+                    // 100 TAO each at first, so the removals that follow have stake.
+                    tao: if b < 10 {
+                        100_000_000_000
+                    } else {
+                        1_000_000_000
+                    },
                 }
             } else {
                 Action::RemoveStake {
@@ -370,7 +376,8 @@ fn derivation_cost() {
 
 fn main() {
     derivation_cost();
-    let bps = blocks_per_second();
+    let bps = blocks_per_second(Pruning::Last(256));
+    blocks_per_second(Pruning::Archive);
     let pool = pool_blocks_per_second();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
