@@ -18,6 +18,7 @@ pub const SERVED: &[&str] = &[
     "StakeInfoRuntimeApi_get_stake_info_for_hotkey_coldkey_netuid",
     "StakeInfoRuntimeApi_get_stake_info_for_coldkey",
     "SubnetInfoRuntimeApi_get_next_epoch_start_block",
+    "AccountNonceApi_account_nonce",
 ];
 
 fn arg_account(v: &Value<u32>, what: &str) -> Result<AccountId> {
@@ -156,6 +157,14 @@ pub fn call(md: &ChainMetadata, state: &ChainState, method: &str, input: &[u8]) 
                 items.push(stake_info(md, inner, &hot, &cold, netuid, stake, reg)?);
             }
             Value::unnamed_composite(items)
+        }
+        // frame_system_rpc_runtime_api::AccountNonceApi (polkadot-sdk
+        // substrate/frame/system/rpc/runtime-api/src/lib.rs): the account's `System.Account`
+        // nonce at the block, pooled transactions not counted (subxt asks it for the nonce
+        // of a transaction it signs; `system_accountNextIndex` counts the pool).
+        "AccountNonceApi_account_nonce" => {
+            let who = arg_account(&args[0], "account")?;
+            num(state.nonce(&who))
         }
         "SubnetInfoRuntimeApi_get_next_epoch_start_block" => {
             let netuid = num_arg(0)? as u16;

@@ -1,7 +1,7 @@
 //! Every API served here answers under each runtime's metadata (393, 424, 459) on a chain
 //! past its first epoch, and its bytes decode as the metadata's return type, fully.
 
-use codec::Encode;
+use codec::{Decode, Encode};
 
 use crate::encode::decode;
 use crate::model::{ChainState, named_account};
@@ -59,6 +59,24 @@ fn every_served_api_encodes_with_the_metadata_type() {
             answered += 1;
         }
         assert!(answered >= 10, "{spec}: {answered}");
+    }
+}
+
+#[test]
+fn account_nonce_is_the_accounts_system_nonce() {
+    let mut st = chain();
+    let who = named_account("alice-v");
+    st.nonces.insert(who, 7);
+    for spec in [393, 424, 459] {
+        let md = crate::runtime::profile(spec).unwrap().md.clone();
+        let nonce = |a: &crate::model::AccountId| {
+            let bytes =
+                crate::runtime_api::call(&md, &st, "AccountNonceApi_account_nonce", &a.encode())
+                    .unwrap_or_else(|e| panic!("{spec}: {e}"));
+            u32::decode(&mut &bytes[..]).unwrap()
+        };
+        assert_eq!(nonce(&who), 7, "{spec}");
+        assert_eq!(nonce(&[9u8; 32]), 0, "{spec}: an unknown account");
     }
 }
 
