@@ -1,7 +1,9 @@
 //! `vesting demo` tells the story (issue 13): miners with labelled behaviours whose
-//! multipliers spread from 0 to near max_multiplier; and the terminal views of the
-//! database it leaves (`vesting miner`'s sparkline, `vesting stats`) stay plain when
-//! stdout is not a terminal.
+//! multipliers spread from 0 to near max_multiplier; on chain (issue 11 item 7), `//Alice`
+//! sets the demo's weights with the multipliers off and then on, and the incentive the
+//! chain's epochs paid (read from its events) moves toward the holders and away from the
+//! dumpers; and the terminal views of the database it leaves (`vesting miner`'s
+//! sparkline, `vesting stats`) stay plain when stdout is not a terminal.
 
 use serde_json::Value;
 use vesting_e2e::proc::free_port;
@@ -14,6 +16,20 @@ fn summary<'a>(out: &'a Value, behaviour: &str) -> &'a Value {
         .iter()
         .find(|s| s["behaviour"].as_str().unwrap().starts_with(behaviour))
         .unwrap_or_else(|| panic!("no behaviour `{behaviour}` in the summary: {out}"))
+}
+
+/// A behaviour's on-chain incentive share: (vesting off, vesting on).
+fn chain_share(out: &Value, behaviour: &str) -> (f64, f64) {
+    let s = out["chain_incentive"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no chain_incentive: {out}"))
+        .iter()
+        .find(|s| s["behaviour"].as_str().unwrap().starts_with(behaviour))
+        .unwrap_or_else(|| panic!("no behaviour `{behaviour}` in chain_incentive: {out}"));
+    (
+        s["share_off"].as_f64().unwrap(),
+        s["share_on"].as_f64().unwrap(),
+    )
 }
 
 fn mean(out: &Value, behaviour: &str) -> f64 {
@@ -48,7 +64,11 @@ fn demo_story_and_plain_terminal_views() {
         assert!(summary(&out, b)["miners"].as_u64().unwrap() > 0, "{b}");
     }
     let miners = out["miners"].as_array().unwrap();
-    assert_eq!(miners.len(), 68, "64 miners and 4 validators");
+    assert_eq!(
+        miners.len(),
+        69,
+        "64 miners, 4 validators and //Alice, the demo's validator"
+    );
     assert!(miners.iter().all(|m| m["behaviour"] != "unknown"), "{out}");
 
     // The story: holding pays, selling costs, dumping gets about 1.0, under the minimum
@@ -78,6 +98,39 @@ fn demo_story_and_plain_terminal_views() {
             && summary(&out, "dumper")["weight_change"].as_f64().unwrap() < 0.0,
         "{out}"
     );
+
+    // On chain: //Alice set the weights twice, each paid by a later epoch of subnet 1.
+    let phases = out["validator"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 2, "{out}");
+    for (p, vesting) in phases.iter().zip([false, true]) {
+        assert_eq!(p["vesting"], vesting);
+        assert!(p["epoch_block"].as_u64() > p["set_block"].as_u64(), "{p}");
+        let paid: u64 = p["incentive"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .sum();
+        assert!(paid > 0, "{p}");
+    }
+    assert!(
+        phases[1]["set_block"].as_u64() > phases[0]["epoch_block"].as_u64(),
+        "{out}"
+    );
+    // The chain's shares (from IncentiveAlphaEmittedToMiners, not the multipliers): the
+    // holders' rise with vesting on, the dumpers' fall, under minimum_stake gets nothing.
+    let (holder_off, holder_on) = chain_share(&out, "full holder");
+    let (dumper_off, dumper_on) = chain_share(&out, "dumper");
+    assert!(
+        holder_on > holder_off,
+        "holders {holder_off} -> {holder_on}"
+    );
+    assert!(
+        dumper_on < dumper_off,
+        "dumpers {dumper_off} -> {dumper_on}"
+    );
+    assert!(chain_share(&out, "under minimum_stake").0 > 0.0, "{out}");
+    assert_eq!(chain_share(&out, "under minimum_stake").1, 0.0, "{out}");
 
     // `vesting miner`: a sparkline with one glyph per epoch, no escape codes off a TTY.
     let keep = miners.iter().find(|m| m["name"] == "keep-0").unwrap();

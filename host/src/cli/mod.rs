@@ -2,6 +2,8 @@
 //! dispatches to the subcommands. Exit code 0 on success, 1 when a check or test fails,
 //! 2 on a usage or I/O error.
 
+mod demo_cmd;
+mod demo_validator;
 mod ingest_cmd;
 mod inspect_cmd;
 mod lifecycle_cmd;
@@ -47,7 +49,7 @@ pub enum Command {
     #[command(subcommand)]
     Params(params_cmd::ParamsCommand),
     /// The devnet's demo subnet, the full service against it, a table, then the API.
-    Demo(service_cmd::DemoArgs),
+    Demo(demo_cmd::DemoArgs),
     /// Every miner's multiplier and holding, from the database.
     Stats(service_cmd::ServiceArgs),
     /// Adjust weights ({"uids", "weights", "hotkeys"} from a file or stdin) by the latest multipliers.
@@ -84,7 +86,7 @@ pub fn main() -> ExitCode {
         Command::Backfill(args) => ingest_cmd::run_backfill(args),
         Command::Run(args) => service_cmd::run(args),
         Command::Params(cmd) => params_cmd::run(cmd, cli.json),
-        Command::Demo(args) => service_cmd::demo(args, cli.json),
+        Command::Demo(args) => demo_cmd::demo(args, cli.json),
         Command::Stats(args) => service_cmd::stats(args, cli.json),
         Command::Apply(args) => service_cmd::apply(args),
         Command::Miner(args) => inspect_cmd::miner(args, cli.json),
