@@ -64,6 +64,8 @@ pub struct Chain {
     finalized: u64,
     finality_depth: u64,
     pruning: Pruning,
+    /// Block numbers up to this one have had their states dropped (`prune`).
+    pruned_to: Option<u64>,
     branch: u64,
     queued: Vec<Action>,
     /// Submitted signed transactions for the next block (`pool`).
@@ -124,6 +126,7 @@ impl Chain {
             finalized: number,
             finality_depth,
             pruning,
+            pruned_to: None,
             branch: 0,
             queued: vec![],
             pool: vec![],
@@ -455,14 +458,18 @@ impl Chain {
         let Some(cut) = head.checked_sub(keep) else {
             return;
         };
-        let old: Vec<u64> = self.by_number.range(..=cut).map(|(n, _)| *n).collect();
-        for n in old {
-            if let Some(hashes) = self.by_number.get(&n) {
-                for h in hashes {
-                    self.states.remove(h);
-                }
+        // Only the numbers not pruned yet: revisiting every old number at each block made
+        // production slow down as the chain grew.
+        let from = self.pruned_to.map_or(0, |p| p + 1);
+        if from > cut {
+            return;
+        }
+        for (_, hashes) in self.by_number.range(from..=cut) {
+            for h in hashes {
+                self.states.remove(h);
             }
         }
+        self.pruned_to = Some(cut);
     }
 
     /// The ground truth of the best chain between two block numbers (inclusive).

@@ -187,6 +187,15 @@ fn pruned_state_answers_like_a_node() {
     let e = c.state_at(&old).unwrap_err().to_string();
     assert!(e.contains("State already discarded for 0x"), "{e}");
     assert!(c.state_at(&c.hash_at(25).unwrap()).is_ok());
+    // Exactly the last 10 states are kept, block after block (each number pruned once).
+    for more in [0, 1, 7] {
+        c.produce(more).unwrap();
+        let head = c.head().number;
+        for n in 1..=head {
+            let kept = c.state_at(&c.hash_at(n).unwrap()).is_ok();
+            assert_eq!(kept, n > head - 10, "block {n} at head {head}");
+        }
+    }
     let e = c.state_at(&[9; 32]).unwrap_err().to_string();
     assert!(e.contains("UnknownBlock"), "{e}");
     // Headers chain by blake2_256 of the SCALE header.
