@@ -42,9 +42,6 @@ pub struct DemoArgs {
     pub params: ParamArgs,
 }
 
-/// The behaviour `//Alice`'s row is labelled with.
-const ALICE: &str = "validator //Alice: sets the weights on chain";
-
 /// By SS58 hotkey: the hotkey's name, its coldkey's name, its behaviour.
 type DemoLabels = std::collections::HashMap<String, (String, String, String)>;
 
@@ -72,12 +69,6 @@ fn demo_labels(scenario: &vesting_devnet::Scenario) -> (DemoLabels, Vec<String>)
             by_hotkey.insert(ss58, (hotkey, coldkey, label.clone()));
         }
     }
-    // The demo's validator, registered by the scenario's actions.
-    by_hotkey.insert(
-        demo_validator::alice_ss58(),
-        ("//Alice".into(), "//Alice".into(), ALICE.into()),
-    );
-    order.push(ALICE.into());
     (by_hotkey, order)
 }
 
@@ -245,14 +236,14 @@ pub fn demo(args: DemoArgs, json: bool) -> anyhow::Result<bool> {
             anyhow::bail!("the monitor stopped; see the log above");
         }
     }
-    let stats = system.get_vesting_stats()?;
-    // The validator's own weights over every uid but its own: uneven, so the effect of
-    // the multipliers shows.
+    let mut stats = system.get_vesting_stats()?;
+    // The demo's validator (//Alice, registered by the scenario's actions) is not one of
+    // the story's miners: her uid is in the on-chain section only.
     let alice = demo_validator::alice_ss58();
-    let weighted: Vec<&crate::service::MinerStats> =
-        stats.miners.iter().filter(|m| m.hotkey != alice).collect();
-    let uids: Vec<u16> = weighted.iter().map(|m| m.uid).collect();
-    let hotkeys: Vec<String> = weighted.iter().map(|m| m.hotkey.clone()).collect();
+    stats.miners.retain(|m| m.hotkey != alice);
+    // The validator's own weights: uneven, so the effect of the multipliers shows.
+    let uids: Vec<u16> = stats.miners.iter().map(|m| m.uid).collect();
+    let hotkeys: Vec<String> = stats.miners.iter().map(|m| m.hotkey.clone()).collect();
     let raw: Vec<f64> = uids.iter().map(|u| 1.0 + (*u % 4) as f64).collect();
     let sum: f64 = raw.iter().sum();
     let out = system.apply_vesting_multipliers(&raw, &uids, &hotkeys)?;
@@ -444,12 +435,7 @@ fn demo_text(
         out.push('\n');
         for m in group {
             let s = stats.miners.iter().find(|s| s.uid == m.uid).expect("a row");
-            // //Alice weights every uid but her own.
-            let w: Vec<(u16, f64, f64)> = if m.behaviour == ALICE {
-                vec![]
-            } else {
-                vec![(m.uid, m.weight_before, m.weight_after)]
-            };
+            let w = [(m.uid, m.weight_before, m.weight_after)];
             out += &row(
                 s,
                 &short(&m.name),
