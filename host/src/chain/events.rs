@@ -250,7 +250,7 @@ fn decode_phase(v: &Value<u32>) -> Option<Phase> {
 }
 
 /// The first number inside a value (through newtypes such as `AlphaCurrency(u64)`).
-pub fn number(v: &Value<u32>) -> Option<u128> {
+pub fn number<T>(v: &Value<T>) -> Option<u128> {
     if let Some(n) = v.as_u128() {
         return Some(n);
     }
@@ -290,7 +290,7 @@ pub fn account(v: &Value<u32>) -> Option<Account> {
 }
 
 /// A list of numbers.
-pub fn numbers(v: &Value<u32>) -> Option<Vec<u64>> {
+pub fn numbers<T>(v: &Value<T>) -> Option<Vec<u64>> {
     match &v.value {
         ValueDef::Composite(c) => c
             .values()

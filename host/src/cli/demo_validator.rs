@@ -9,6 +9,7 @@
 //! multipliers, so the on-chain effect of the multipliers shows. Also the weights' u16
 //! form as the runtime stores it (`max_upscale_to_u16`).
 
+use crate::chain::events::{number, numbers};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
@@ -113,28 +114,6 @@ pub struct Validator {
 /// `//Alice`'s SS58 address (her hotkey is her account).
 pub fn alice_ss58() -> String {
     crate::chain::ss58(&dev::alice().public_key().0)
-}
-
-/// The first number inside a value (through newtypes such as `NetUid(u16)`).
-fn number<T>(v: &Value<T>) -> Option<u128> {
-    if let Some(n) = v.as_u128() {
-        return Some(n);
-    }
-    match &v.value {
-        ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(number),
-        _ => None,
-    }
-}
-
-/// A list of u64 values.
-fn numbers<T>(v: &Value<T>) -> Option<Vec<u64>> {
-    match &v.value {
-        ValueDef::Composite(c) => c
-            .values()
-            .map(|x| number(x).and_then(|n| u64::try_from(n).ok()))
-            .collect(),
-        _ => None,
-    }
 }
 
 impl Validator {
