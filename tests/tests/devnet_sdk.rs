@@ -196,3 +196,78 @@ fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
         "{refusal:?}"
     );
 }
+
+/// The SDK's own `AddStake` intent (compose, sign as //Alice, submit, wait) against a
+/// devnet producing blocks, then the stake and the free balance read back with the SDK:
+/// the position grows by exactly the `StakeAdded` alpha and the balance falls by the amount
+/// plus the `TransactionFeePaid` fee. The hotkey is a miner's (its incentive goes to its
+/// owner's position, not to a nominator's), so no epoch moves //Alice's position between
+/// the reads.
+#[test]
+fn bittensor_sdk_adds_stake_as_a_dev_wallet_and_reads_it_back() {
+    let probe = Command::new("python3")
+        .args(["-c", "import bittensor"])
+        .output()
+        .expect("python3 must be on PATH");
+    assert!(
+        probe.status.success(),
+        "the bittensor SDK is not installed: run `{PIP}`"
+    );
+    let (_devnet, port) = devnet(100, &["--scenario", "tiny", "--strict"]);
+    let hotkey = acct(port, "bob-m1");
+    let t0 = Instant::now();
+    let out = Command::new("python3")
+        .arg(repo().join("tests/python/sdk_stake.py"))
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .args(["1", &hotkey, "10"])
+        .env(
+            "HOME",
+            std::env::temp_dir().join(format!("sdk-home-{port}")),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "sdk_stake.py failed after {:?}:\nstdout: {stdout}\nstderr: {}",
+        t0.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let s: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    eprintln!("SDK add_stake ({:?}): {s}", t0.elapsed());
+    assert_eq!(s["success"], true, "{s}");
+    // //Alice, the dev key (sr25519 of //Alice): the address every client derives.
+    assert_eq!(
+        s["signer"],
+        "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    );
+    assert_eq!(
+        s["events"],
+        json!([
+            "Balances.Withdraw",
+            "SubtensorModule.StakeAdded",
+            "TransactionPayment.TransactionFeePaid",
+            "System.ExtrinsicSuccess"
+        ]),
+        "{s}"
+    );
+    // StakeAdded(coldkey, hotkey, tao, alpha, netuid, fee).
+    let added = &s["stake_added"][0];
+    assert_eq!(added[0], s["signer"]);
+    assert_eq!(added[1], s["hotkey"]);
+    assert_eq!(added[2], 10_000_000_000u64, "{s}");
+    assert_eq!(added[4], 1);
+    let alpha = added[3].as_u64().unwrap();
+    assert!(alpha > 0, "{s}");
+    let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k}: {s}"));
+    assert_eq!(n("stake_after") - n("stake_before"), alpha, "{s}");
+    let fee = n("fee");
+    assert!(fee > 0, "{s}");
+    assert_eq!(
+        n("free_before") - n("free_after"),
+        10_000_000_000 + fee,
+        "{s}"
+    );
+}
