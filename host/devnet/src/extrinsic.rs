@@ -1,9 +1,9 @@
 //! Block bodies: the timestamp inherent and each action as a v4 signed extrinsic whose
 //! call, address, signature and transaction extensions are encoded with the metadata's
-//! types, signed over the real signing payload (`crate::tx`): by the real key for a dev
-//! account (`//Alice`, ...), else (a scenario name's account has no key) by a stand-in
-//! signature no key made, never all zeros (decoders such as polkadot.js read an all-zero
-//! signature as an unsigned extrinsic).
+//! types, signed over the real signing payload (`crate::tx`): by the real key of a dev
+//! account (`//Alice`, ...) or of a scenario name (`//name`); an account with no known key
+//! (a `0x` account) gets a stand-in signature no key made, never all zeros (decoders such
+//! as polkadot.js read an all-zero signature as an unsigned extrinsic).
 
 use codec::{Compact, Encode};
 use scale_value::{Composite, Value};

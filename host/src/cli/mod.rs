@@ -48,7 +48,8 @@ pub enum Command {
     /// The parameters the database's history is computed with; schedule a change.
     #[command(subcommand)]
     Params(params_cmd::ParamsCommand),
-    /// The devnet's demo subnet, the full service against it, a table, then the API.
+    /// The devnet's demo subnet, the full service against it, a table, weights set on chain
+    /// by the demo's validator (off, then vesting-adjusted), then the API.
     Demo(demo_cmd::DemoArgs),
     /// Every miner's multiplier and holding, from the database.
     Stats(service_cmd::ServiceArgs),

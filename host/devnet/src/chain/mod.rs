@@ -254,6 +254,8 @@ impl Chain {
     pub fn queue(&mut self, a: Action) -> Result<()> {
         let mut st = (*self.head_state()).clone();
         st.rules = self.head().code.rules;
+        // Checked as the block it will go into, as the pool validates (`submit_extrinsic`).
+        st.block = self.head().number + 1;
         st.check_action(&a)?;
         self.queued.push(a);
         Ok(())

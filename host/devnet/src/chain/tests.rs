@@ -362,6 +362,16 @@ fn set_weights_rate_limit_is_checked_as_the_next_block() {
         "{data}"
     );
     assert!(c.pool().is_empty());
+    // The control RPC's queue checks the same way: refused one block early.
+    let queued = crate::model::Action::SetWeights {
+        hotkey: alice,
+        netuid: 1,
+        dests: vec![1, 2],
+        weights: vec![1, 1],
+        version_key: 0,
+    };
+    let e = c.queue(queued.clone()).unwrap_err().to_string();
+    assert!(e.contains("SettingWeightsTooFast"), "{e}");
     // Head = limit: validated as block `1 + limit`, the first block the limit allows.
     c.produce(1).unwrap();
     assert_eq!(c.head().number, first_ok - 1);
@@ -381,4 +391,19 @@ fn set_weights_rate_limit_is_checked_as_the_next_block() {
     let st = c.head_state();
     assert_eq!(st.last_update(1, 4), first_ok);
     assert_eq!(st.nonce(&alice), nonce + 1);
+    // The queue at the next limit: refused with the head one block short of it, accepted
+    // (as block `first_ok + limit`) at the block before it.
+    c.produce(limit - 2).unwrap();
+    let e = c.queue(queued.clone()).unwrap_err().to_string();
+    assert!(e.contains("SettingWeightsTooFast"), "{e}");
+    c.produce(1).unwrap();
+    assert_eq!(c.head().number, first_ok + limit - 1);
+    c.queue(queued).unwrap();
+    let upd = c.produce(1).unwrap();
+    assert!(
+        upd.best[0]
+            .events
+            .iter()
+            .any(|e| e.event == ChainEvent::WeightsSet { netuid: 1, uid: 4 })
+    );
 }
