@@ -115,3 +115,107 @@ fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
     );
     assert_eq!(field(&s, "rpcAdjustedWeightFee"), "100000");
 }
+
+/// polkadot.js reads every block of the `upgrades` scenario (393 -> 424 at block 61 -> 459
+/// at block 141) as an explorer would. A client nobody here wrote checks the devnet's
+/// upgrade blocks and old runtimes: the state at the set_code block already reports the
+/// new spec while the block itself ran (and is decoded) with the old one, as on a node;
+/// every event and extrinsic decodes with its runtime's metadata; and the events each era
+/// emits are the ones its runtime has (the scenario file's own account of them: alpha fees
+/// only from 424, collateral and `transfer_stake_and_hotkey` only on 459).
+#[test]
+fn polkadot_js_reads_every_block_across_the_393_424_459_upgrades() {
+    let js = repo().join("tests/js");
+    assert!(
+        js.join("node_modules/@polkadot/api").is_dir(),
+        "tests/js/node_modules is missing: run `npm ci` in tests/js before this test"
+    );
+    let port = free_port();
+    let _devnet = spawn(&[
+        "devnet",
+        "--scenario",
+        "upgrades",
+        "--port",
+        &port.to_string(),
+        "--block-time-ms",
+        "20",
+        "--archive",
+        "--strict",
+    ]);
+    wait_for("the devnet", Duration::from_secs(60), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let t0 = Instant::now();
+    let out = Command::new("node")
+        .arg(js.join("devnet_upgrades.mjs"))
+        .arg(format!("ws://127.0.0.1:{port}"))
+        .arg("160")
+        .current_dir(&js)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node (Node 20 or later must be on PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "devnet_upgrades.mjs failed after {:?}:\nstdout: {stdout}\nstderr: {}",
+        t0.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    let s: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
+    eprintln!("polkadot.js across upgrades ({:?}): {s}", t0.elapsed());
+    use serde_json::json;
+    assert_eq!(field(&s, "errors"), &json!([]), "{s}");
+    // The code in the state after each block.
+    assert_eq!(
+        field(&s, "specs"),
+        &json!([[1, 60, 393], [61, 140, 424], [141, 160, 459]])
+    );
+    // The runtime each block ran with (its parent's code).
+    assert_eq!(
+        field(&s, "ranWith"),
+        &json!([[1, 61, 393], [62, 141, 424], [142, 160, 459]])
+    );
+    assert_eq!(field(&s, "codeUpdated"), &json!([61, 141]));
+    assert_eq!(field(&s, "lastRuntimeUpgrade"), 459);
+    assert_eq!(
+        field(&s, "extrinsics"),
+        &field(&s, "eventCounts")["system.ExtrinsicSuccess"]
+    );
+    let by_run = field(&s, "byRun");
+    let count = |run: &str, ev: &str| by_run[run][ev].as_u64().unwrap_or(0);
+    // sn1 and sn2 epochs per era (the scenario's header): 19, 28, 40, 59, 61 on 393;
+    // 81, 89, 101, 119, 121, 141 on 424; 149 on 459 up to block 160.
+    assert_eq!(
+        count("393", "subtensorModule.IncentiveAlphaEmittedToMiners"),
+        5
+    );
+    assert_eq!(
+        count("424", "subtensorModule.IncentiveAlphaEmittedToMiners"),
+        6
+    );
+    assert_eq!(
+        count("459", "subtensorModule.IncentiveAlphaEmittedToMiners"),
+        1
+    );
+    // Alpha fees from 424 only (81, 101, 141); Keep root claims on 424 (70, 95, 110) and
+    // a TAO claim on 459 (145); collateral and transfer_stake_and_hotkey only on 459.
+    assert_eq!(
+        count("393", "subtensorModule.TransactionFeePaidWithAlpha"),
+        0
+    );
+    assert_eq!(
+        count("424", "subtensorModule.TransactionFeePaidWithAlpha"),
+        3
+    );
+    assert_eq!(count("424", "subtensorModule.RootClaimed"), 3);
+    assert_eq!(count("459", "subtensorModule.RootClaimed"), 1);
+    for ev in [
+        "subtensorModule.CollateralLocked",
+        "subtensorModule.StakeAndHotkeyTransferred",
+    ] {
+        assert_eq!(count("393", ev) + count("424", ev), 0, "{ev} before 459");
+        assert_eq!(count("459", ev), 1, "{ev} on 459");
+    }
+}
