@@ -1,6 +1,7 @@
 //! Helpers of the end-to-end tests: where the built binary and policy components are.
 use std::path::PathBuf;
 
+pub mod clients;
 pub mod ops;
 pub mod proc;
 

@@ -5,63 +5,21 @@
 //! and a `queryMulti` open (`state_subscribeStorage`), asks `system_accountNextIndex`,
 //! calls runtime APIs through `api.call` and a fee estimate. The script
 //! (`tests/js/devnet_client.mjs`) checks what it reads and prints a JSON summary that this
-//! test checks again. Needs `node` and `npm ci` in `tests/js` (CI runs it).
+//! test checks again. Also every block across the 393 -> 424 -> 459 upgrades
+//! (`tests/js/devnet_upgrades.mjs`). Needs `node` and `npm ci` in `tests/js` (CI runs it).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use vesting_e2e::proc::{free_port, spawn, wait_for};
-use vesting_e2e::repo;
+use vesting_e2e::clients::{field, node};
+use vesting_e2e::proc::devnet;
 
 const BLOCKS: u64 = 30;
 
-fn field<'a>(j: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
-    j.get(k).unwrap_or_else(|| panic!("summary lacks {k}: {j}"))
-}
-
 #[test]
 fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
-    let js = repo().join("tests/js");
-    assert!(
-        js.join("node_modules/@polkadot/api").is_dir(),
-        "tests/js/node_modules is missing: run `npm ci` in tests/js \
-         (`cd tests/js && npm ci --no-audit --no-fund`) before this test"
+    let (_devnet, port) = devnet(200, &["--scenario", "edges", "--strict"]);
+    let s = node(
+        "devnet_client.mjs",
+        &[&format!("ws://127.0.0.1:{port}"), &BLOCKS.to_string()],
     );
-    let port = free_port();
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        "edges",
-        "--port",
-        &port.to_string(),
-        "--block-time-ms",
-        "200",
-        "--archive",
-        "--strict",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let t0 = Instant::now();
-    let out = Command::new("node")
-        .arg(js.join("devnet_client.mjs"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .arg(BLOCKS.to_string())
-        .current_dir(&js)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node (Node 20 or later must be on PATH)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "polkadot.js script failed after {:?}:\nstdout: {stdout}\nstderr: {stderr}",
-        t0.elapsed()
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
-    eprintln!("polkadot.js summary: {s}");
 
     assert_eq!(field(&s, "chain"), "Bittensor");
     assert_eq!(field(&s, "specVersion"), 424);
@@ -125,46 +83,11 @@ fn polkadot_js_follows_decodes_and_subscribes_on_the_edges_scenario() {
 /// only from 424, collateral and `transfer_stake_and_hotkey` only on 459).
 #[test]
 fn polkadot_js_reads_every_block_across_the_393_424_459_upgrades() {
-    let js = repo().join("tests/js");
-    assert!(
-        js.join("node_modules/@polkadot/api").is_dir(),
-        "tests/js/node_modules is missing: run `npm ci` in tests/js before this test"
+    let (_devnet, port) = devnet(20, &["--scenario", "upgrades", "--strict"]);
+    let s = node(
+        "devnet_upgrades.mjs",
+        &[&format!("ws://127.0.0.1:{port}"), "160"],
     );
-    let port = free_port();
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        "upgrades",
-        "--port",
-        &port.to_string(),
-        "--block-time-ms",
-        "20",
-        "--archive",
-        "--strict",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let t0 = Instant::now();
-    let out = Command::new("node")
-        .arg(js.join("devnet_upgrades.mjs"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .arg("160")
-        .current_dir(&js)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node (Node 20 or later must be on PATH)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "devnet_upgrades.mjs failed after {:?}:\nstdout: {stdout}\nstderr: {}",
-        t0.elapsed(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
-    eprintln!("polkadot.js across upgrades ({:?}): {s}", t0.elapsed());
     use serde_json::json;
     assert_eq!(field(&s, "errors"), &json!([]), "{s}");
     // The code in the state after each block.

@@ -5,16 +5,14 @@
 //! this test compares it with what the devnet says through its own controls
 //! (`devnet_account`, `devnet_stake`, `devnet_status`) and the scenario file. Under
 //! `--strict` any storage item or runtime API the SDK needs and the devnet does not model
-//! would fail the read with an error naming it.
+//! would fail the read with an error naming it. `tests/python/sdk_stake.py` stakes as a dev
+//! wallet through the SDK's own `AddStake` and reads the result back.
 
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
 use serde_json::{Value, json};
+use vesting_e2e::clients::{python, require_sdk};
 use vesting_e2e::proc::{devnet, http};
-use vesting_e2e::repo;
-
-const PIP: &str = "pip install -r tests/python/requirements-sdk.txt";
 
 fn rpc(port: u16, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
@@ -34,15 +32,7 @@ fn acct(port: u16, name: &str) -> String {
 
 #[test]
 fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
-    let probe = Command::new("python3")
-        .args(["-c", "import bittensor, sys; print(bittensor.__file__)"])
-        .output()
-        .expect("python3 must be on PATH");
-    assert!(
-        probe.status.success(),
-        "the bittensor SDK is not installed: run `{PIP}` ({})",
-        String::from_utf8_lossy(&probe.stderr).trim()
-    );
+    require_sdk();
     // Blocks on demand only (`devnet_advance`), so every read sees the same head.
     let (_devnet, port) = devnet(0, &["--scenario", "tiny", "--strict"]);
     // Past the first epoch of subnet 1 (tempo 10).
@@ -64,29 +54,10 @@ fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
         .unwrap();
     let alice_ss58 = String::from_utf8_lossy(&ss58.stdout).trim().to_string();
 
-    let t0 = Instant::now();
-    let out = Command::new("python3")
-        .arg(repo().join("tests/python/sdk_reads.py"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .arg("1")
-        .arg(&alice_ss58)
-        .env(
-            "HOME",
-            std::env::temp_dir().join(format!("sdk-home-{port}")),
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "sdk_reads.py failed after {:?}:\nstdout: {stdout}\nstderr: {stderr}",
-        t0.elapsed()
+    let s = python(
+        "sdk_reads.py",
+        &[&format!("ws://127.0.0.1:{port}"), "1", &alice_ss58],
     );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    eprintln!("SDK summary ({:?}): {s}", t0.elapsed());
     assert_eq!(s["errors"], json!({}), "SDK reads failed: {s}");
 
     // The scenario's neurons, by uid (registration order), and their coldkeys.
@@ -205,38 +176,12 @@ fn bittensor_sdk_reads_metagraph_stakes_and_hyperparameters() {
 /// the reads.
 #[test]
 fn bittensor_sdk_adds_stake_as_a_dev_wallet_and_reads_it_back() {
-    let probe = Command::new("python3")
-        .args(["-c", "import bittensor"])
-        .output()
-        .expect("python3 must be on PATH");
-    assert!(
-        probe.status.success(),
-        "the bittensor SDK is not installed: run `{PIP}`"
-    );
     let (_devnet, port) = devnet(100, &["--scenario", "tiny", "--strict"]);
     let hotkey = acct(port, "bob-m1");
-    let t0 = Instant::now();
-    let out = Command::new("python3")
-        .arg(repo().join("tests/python/sdk_stake.py"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .args(["1", &hotkey, "10"])
-        .env(
-            "HOME",
-            std::env::temp_dir().join(format!("sdk-home-{port}")),
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "sdk_stake.py failed after {:?}:\nstdout: {stdout}\nstderr: {}",
-        t0.elapsed(),
-        String::from_utf8_lossy(&out.stderr)
+    let s = python(
+        "sdk_stake.py",
+        &[&format!("ws://127.0.0.1:{port}"), "1", &hotkey, "10"],
     );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    eprintln!("SDK add_stake ({:?}): {s}", t0.elapsed());
     assert_eq!(s["success"], true, "{s}");
     // //Alice, the dev key (sr25519 of //Alice): the address every client derives.
     assert_eq!(

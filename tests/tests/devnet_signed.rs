@@ -9,17 +9,11 @@
 //! (`tests/js/weights_scenario.toml`) and sees the next epoch pay by its weights (Yuma).
 //! Needs `node` and `npm ci` in `tests/js` (CI runs it).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use vesting_e2e::proc::{free_port, spawn, wait_for};
+use vesting_e2e::clients::{field, node};
+use vesting_e2e::proc::devnet;
 use vesting_e2e::{repo, vesting};
 
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-
-fn field<'a>(j: &'a serde_json::Value, k: &str) -> &'a serde_json::Value {
-    j.get(k).unwrap_or_else(|| panic!("summary lacks {k}: {j}"))
-}
 
 #[test]
 fn devnet_accounts_lists_the_dev_keys() {
@@ -43,46 +37,8 @@ fn devnet_accounts_lists_the_dev_keys() {
 
 #[test]
 fn polkadot_js_signs_add_stake_as_alice_and_bad_transactions_are_refused() {
-    let js = repo().join("tests/js");
-    assert!(
-        js.join("node_modules/@polkadot/api").is_dir(),
-        "tests/js/node_modules is missing: run `npm ci` in tests/js \
-         (`cd tests/js && npm ci --no-audit --no-fund`) before this test"
-    );
-    let port = free_port();
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        "edges",
-        "--port",
-        &port.to_string(),
-        "--block-time-ms",
-        "200",
-        "--archive",
-        "--strict",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let t0 = Instant::now();
-    let out = Command::new("node")
-        .arg(js.join("devnet_signed.mjs"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .current_dir(&js)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node (Node 20 or later must be on PATH)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "polkadot.js script failed after {:?}:\nstdout: {stdout}\nstderr: {stderr}",
-        t0.elapsed()
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
-    eprintln!("polkadot.js summary: {s}");
+    let (_devnet, port) = devnet(200, &["--scenario", "edges", "--strict"]);
+    let s = node("devnet_signed.mjs", &[&format!("ws://127.0.0.1:{port}")]);
 
     assert_eq!(field(&s, "address"), ALICE);
     assert_eq!(
@@ -133,46 +89,18 @@ fn polkadot_js_signs_add_stake_as_alice_and_bad_transactions_are_refused() {
 /// and reads the miners' `IncentiveAlphaEmittedToMiners` of the epochs before and after.
 #[test]
 fn polkadot_js_sets_weights_as_a_dev_validator_and_the_epoch_follows_them() {
-    let js = repo().join("tests/js");
-    assert!(
-        js.join("node_modules/@polkadot/api").is_dir(),
-        "tests/js/node_modules is missing: run `npm ci` in tests/js"
+    let scenario = repo().join("tests/js/weights_scenario.toml");
+    let (_devnet, port) = devnet(
+        200,
+        &[
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--prefill-blocks",
+            "105",
+            "--strict",
+        ],
     );
-    let port = free_port();
-    let scenario = js.join("weights_scenario.toml");
-    let _devnet = spawn(&[
-        "devnet",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--port",
-        &port.to_string(),
-        "--block-time-ms",
-        "200",
-        "--prefill-blocks",
-        "105",
-        "--archive",
-        "--strict",
-    ]);
-    wait_for("the devnet", Duration::from_secs(60), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let out = Command::new("node")
-        .arg(js.join("devnet_weights.mjs"))
-        .arg(format!("ws://127.0.0.1:{port}"))
-        .current_dir(&js)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node (Node 20 or later must be on PATH)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "polkadot.js script failed:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    let s: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary {line:?}: {e}"));
-    eprintln!("polkadot.js summary: {s}");
+    let s = node("devnet_weights.mjs", &[&format!("ws://127.0.0.1:{port}")]);
     assert_eq!(field(&s, "uid"), 4);
     assert_eq!(field(&s, "weightsSet"), &serde_json::json!([1, 4]));
     let too_fast = field(&s, "tooFast").as_str().unwrap_or_default();
