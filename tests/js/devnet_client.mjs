@@ -3,9 +3,10 @@
 // subscription, queryMulti, an account's next index, a runtime API call and a fee estimate.
 // Usage: node devnet_client.mjs ws://127.0.0.1:PORT [blocks]
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
-import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto';
+import { check, withTimeout, connect, run } from './common.mjs';
 
 const url = process.argv[2];
 const BLOCKS = Number(process.argv[3] ?? 30);
@@ -19,23 +20,8 @@ const VAL_A = named('val-a');
 const VALA = named('vala');
 const VALA_SS58 = encodeAddress(VALA, 42);
 
-function check(cond, msg) {
-  if (!cond) throw new Error(`check failed: ${msg}`);
-}
-
-const withTimeout = (p, ms, what) =>
-  Promise.race([
-    p,
-    new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)),
-  ]);
-
 async function main() {
-  const provider = new WsProvider(url, 1000);
-  const api = await withTimeout(
-    ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true }),
-    60_000,
-    'connect',
-  );
+  const { api, provider } = await connect(url);
   const summary = {
     chain: (await api.rpc.system.chain()).toString(),
     specVersion: api.runtimeVersion.specVersion.toNumber(),
@@ -211,10 +197,4 @@ async function main() {
   await api.disconnect();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e.stack ?? String(e));
-    process.exit(1);
-  },
-);
+run(main);

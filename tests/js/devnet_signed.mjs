@@ -5,9 +5,10 @@
 // nonce are read back; a tampered signature and a replayed extrinsic are refused (1010).
 // Usage: node devnet_signed.mjs ws://127.0.0.1:PORT
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
-import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { compactFromU8a, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { check, withTimeout, connect, run } from './common.mjs';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: node devnet_signed.mjs ws://host:port');
@@ -19,16 +20,6 @@ const named = (n) =>
   u8aToHex(new Keyring({ type: 'sr25519' }).addFromUri(`//${n}`).publicKey);
 const VAL_A = named('val-a');
 const AMOUNT = 2_000_000_000n; // 2 TAO
-
-function check(cond, msg) {
-  if (!cond) throw new Error(`check failed: ${msg}`);
-}
-
-const withTimeout = (p, ms, what) =>
-  Promise.race([
-    p,
-    new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)),
-  ]);
 
 // Submits raw bytes and returns the JSON-RPC error "code: message: data", or null.
 async function refusal(api, hex) {
@@ -42,12 +33,7 @@ async function refusal(api, hex) {
 
 async function main() {
   await cryptoWaitReady();
-  const provider = new WsProvider(url, 1000);
-  const api = await withTimeout(
-    ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true }),
-    60_000,
-    'connect',
-  );
+  const { api } = await connect(url);
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   const alice = keyring.addFromUri('//Alice');
   check(
@@ -174,10 +160,4 @@ async function main() {
   await api.disconnect();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e.stack ?? e.message);
-    process.exit(1);
-  },
-);
+run(main);

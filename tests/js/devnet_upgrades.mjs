@@ -7,25 +7,14 @@
 // events and extrinsics decoded with that runtime's metadata, and System.CodeUpdated.
 // Usage: node devnet_upgrades.mjs ws://127.0.0.1:PORT [last]
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
-import { ApiPromise, WsProvider } from '@polkadot/api';
+import { connect, run } from './common.mjs';
 
 const url = process.argv[2];
 const LAST = Number(process.argv[3] ?? 160);
 if (!url) throw new Error('usage: node devnet_upgrades.mjs ws://host:port [last]');
 
-const withTimeout = (p, ms, what) =>
-  Promise.race([
-    p,
-    new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)),
-  ]);
-
 async function main() {
-  const provider = new WsProvider(url, 1000);
-  const api = await withTimeout(
-    ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true }),
-    60_000,
-    'connect',
-  );
+  const { api } = await connect(url);
   // Wait for the chain to pass LAST.
   for (;;) {
     const head = (await api.rpc.chain.getHeader()).number.toNumber();
@@ -94,10 +83,4 @@ async function main() {
   await api.disconnect();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e.stack ?? String(e));
-    process.exit(1);
-  },
-);
+run(main);

@@ -9,21 +9,12 @@
 // of the epoch before with the first epoch after.
 // Usage: node devnet_weights.mjs ws://127.0.0.1:PORT
 // Prints one JSON summary line on stdout; exits non-zero with the reason on failure.
-import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { check, withTimeout, connect, run } from './common.mjs';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: node devnet_weights.mjs ws://host:port');
-
-function check(cond, msg) {
-  if (!cond) throw new Error(`check failed: ${msg}`);
-}
-
-const withTimeout = (p, ms, what) =>
-  Promise.race([
-    p,
-    new Promise((_, rej) => setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)),
-  ]);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,12 +47,7 @@ async function waitFor(api, n) {
 
 async function main() {
   await cryptoWaitReady();
-  const provider = new WsProvider(url, 1000);
-  const api = await withTimeout(
-    ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true }),
-    60_000,
-    'connect',
-  );
+  const { api } = await connect(url);
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   const alice = keyring.addFromUri('//Alice');
   const aliceUid = (await api.query.subtensorModule.uids(1, alice.address)).unwrapOr(null);
@@ -134,10 +120,4 @@ async function main() {
   await api.disconnect();
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e.stack ?? e.message);
-    process.exit(1);
-  },
-);
+run(main);
