@@ -31,6 +31,33 @@ pub fn spawn(args: &[&str]) -> Proc {
     )
 }
 
+/// `vesting run --config <config>` following netuid 1 of the devnet at `chain`, with its
+/// database at `db` and the API on `api`; its stderr goes to `stderr`.
+pub fn run_service(
+    chain: u16,
+    api: u16,
+    db: &std::path::Path,
+    config: &std::path::Path,
+    stderr: Stdio,
+) -> Proc {
+    Proc(
+        Command::new(vesting_bin())
+            .args(["run", "--netuid", "1", "--subtensor.chain_endpoint"])
+            .arg(format!("ws://127.0.0.1:{chain}"))
+            .arg("--db")
+            .arg(db)
+            .arg("--api")
+            .arg(format!("127.0.0.1:{api}"))
+            .arg("--config")
+            .arg(config)
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn vesting run"),
+    )
+}
+
 /// `vesting devnet` on a free loopback port with blocks every `block_ms` and archive
 /// state, plus `args`; returns once it accepts connections.
 pub fn devnet(block_ms: u64, args: &[&str]) -> (Proc, u16) {

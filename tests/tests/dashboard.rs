@@ -9,8 +9,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vesting_e2e::proc::{Proc, devnet, free_port, http, wait_for};
-use vesting_e2e::{CLASSIC_POLICY_WASM, repo, vesting, vesting_bin};
+use vesting_e2e::proc::{Proc, devnet, free_port, http, run_service, wait_for};
+use vesting_e2e::{CLASSIC_POLICY_WASM, repo, vesting};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHARTS: [&str; 6] = [
@@ -49,21 +49,12 @@ impl Run {
              block_time_ms = 100\n",
         )
         .unwrap();
-        let proc = Proc(
-            Command::new(vesting_bin())
-                .args(["run", "--netuid", "1", "--subtensor.chain_endpoint"])
-                .arg(format!("ws://127.0.0.1:{chain}"))
-                .arg("--db")
-                .arg(&db)
-                .arg("--api")
-                .arg(format!("127.0.0.1:{api}"))
-                .arg("--config")
-                .arg(&config)
-                .current_dir(repo())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("spawn vesting run"),
+        let proc = run_service(
+            chain,
+            api,
+            &db,
+            &config,
+            std::fs::File::create(&log).unwrap().into(),
         );
         Run {
             api,

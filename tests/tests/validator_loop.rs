@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use vesting_e2e::proc::{Proc, devnet, free_port, http, wait_for};
-use vesting_e2e::{repo, vesting_bin};
+use vesting_e2e::proc::{Proc, devnet, free_port, http, run_service, wait_for};
+use vesting_e2e::repo;
 
 const PIP: &str = "pip install -r tests/python/requirements-sdk.txt";
 /// The scenario's miners by uid.
@@ -45,22 +45,7 @@ impl Run {
              vesting_duration_days = 2\nblock_time_ms = 50\n",
         )
         .unwrap();
-        let proc = Proc(
-            Command::new(vesting_bin())
-                .args(["run", "--netuid", "1", "--subtensor.chain_endpoint"])
-                .arg(format!("ws://127.0.0.1:{chain}"))
-                .arg("--db")
-                .arg(&db)
-                .arg("--api")
-                .arg(format!("127.0.0.1:{api}"))
-                .arg("--config")
-                .arg(&config)
-                .current_dir(repo())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn vesting run"),
-        );
+        let proc = run_service(chain, api, &db, &config, Stdio::null());
         let mut files = vec![config];
         for suffix in ["", "-wal", "-shm", ".lock"] {
             files.push(PathBuf::from(format!("{}{suffix}", db.display())));
