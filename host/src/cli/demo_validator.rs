@@ -225,8 +225,9 @@ impl Validator {
             "set_weights",
             (self.netuid, uids.to_vec(), weights.to_vec(), 0u64),
         );
-        // The nonce from the node's `system_accountNextIndex` (subxt's own nonce read is a
-        // runtime API call the devnet does not serve), mortal from the best block.
+        // The nonce from the node's `system_accountNextIndex`, which counts the signer's
+        // transactions already in the pool (subxt's own read, `AccountNonceApi_account_nonce`,
+        // does not); mortal from the best block.
         let nonce: u64 = self
             .rpc
             .request("system_accountNextIndex", rpc_params![alice_ss58()])
