@@ -8,12 +8,12 @@
 //! claim credited it (`RootClaimed` carries no amount). What remains is `residue`, never
 //! folded into earnings.
 
+use crate::accounts::Accounts;
 use crate::params::Params;
 use crate::types::*;
 use crate::{error, types::ErrorCode};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
 
 #[derive(Default)]
@@ -25,7 +25,8 @@ struct Acc {
     emission: u128,
 }
 
-type Key = (String, String);
+/// (hotkey, coldkey): account indices, ordered as the strings are.
+type Key = (u32, u32);
 
 /// Whether a flow kind moves alpha in (+1), out (-1) by hand, or is not manual (0).
 pub fn manual_direction(kind: FlowKind) -> i8 {
@@ -47,19 +48,25 @@ pub fn manual_direction(kind: FlowKind) -> i8 {
 fn load(
     acc: &mut BTreeMap<Key, Acc>,
     list: &[Position],
+    accounts: &Accounts,
     netuid: u16,
     which: &str,
     set: fn(&mut Acc, u64),
 ) -> Result<(), PolicyError> {
     let mut seen = BTreeSet::new();
+    for p in list {
+        accounts.check(p.hotkey, "a position's hotkey")?;
+        accounts.check(p.coldkey, "a position's coldkey")?;
+    }
     for p in list.iter().filter(|p| p.netuid == netuid) {
-        let key = (p.hotkey.clone(), p.coldkey.clone());
-        if !seen.insert(key.clone()) {
+        let key = (p.hotkey, p.coldkey);
+        if !seen.insert(key) {
             return Err(error(
                 ErrorCode::InvalidInput,
                 format!(
                     "position ({}, {}) appears twice in `{which}`",
-                    p.hotkey, p.coldkey
+                    accounts.name(p.hotkey),
+                    accounts.name(p.coldkey)
                 ),
             ));
         }
@@ -99,42 +106,61 @@ pub fn attribute_with(
             ),
         ));
     }
+    let accounts = Accounts::new(&input.accounts)?;
+    for f in &input.flows {
+        accounts.check(f.hotkey, "a flow's hotkey")?;
+        accounts.check(f.coldkey, "a flow's coldkey")?;
+        if let Some(c) = f.counterparty {
+            accounts.check(c, "a flow's counterparty")?;
+        }
+    }
     let netuid = input.netuid;
     let mut acc: BTreeMap<Key, Acc> = BTreeMap::new();
-    load(&mut acc, &input.before, netuid, "before", |a, v| {
-        a.before = v
-    })?;
-    load(&mut acc, &input.after, netuid, "after", |a, v| a.after = v)?;
+    load(
+        &mut acc,
+        &input.before,
+        &accounts,
+        netuid,
+        "before",
+        |a, v| a.before = v,
+    )?;
+    load(
+        &mut acc,
+        &input.after,
+        &accounts,
+        netuid,
+        "after",
+        |a, v| a.after = v,
+    )?;
 
     let mut redirected: BTreeMap<Key, u128> = BTreeMap::new();
-    let mut dividend_hotkeys: BTreeSet<&str> = BTreeSet::new();
-    let mut coldkey_fees: BTreeMap<&str, u128> = BTreeMap::new();
-    // (hotkey or "", coldkey) of root claims: "" stands for every hotkey of the coldkey.
-    let mut root_claims: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut dividend_hotkeys: BTreeSet<u32> = BTreeSet::new();
+    let mut coldkey_fees: BTreeMap<u32, u128> = BTreeMap::new();
+    // (hotkey or the empty account, coldkey) of root claims: the empty account stands for
+    // every hotkey of the coldkey.
+    let mut root_claims: BTreeSet<Key> = BTreeSet::new();
     let in_range = |f: &&Flow| {
         f.netuid == netuid && f.block > input.before_block && f.block <= input.after_block
     };
     for f in input.flows.iter().filter(in_range) {
-        let key = || (f.hotkey.clone(), f.coldkey.clone());
+        let key = || (f.hotkey, f.coldkey);
         let alpha = f.alpha as u128;
         match f.kind {
-            FlowKind::AlphaFee if f.hotkey.is_empty() => {
-                *coldkey_fees.entry(f.coldkey.as_str()).or_default() += alpha;
+            FlowKind::AlphaFee if accounts.is_none(f.hotkey) => {
+                *coldkey_fees.entry(f.coldkey).or_default() += alpha;
             }
             FlowKind::Incentive => acc.entry(key()).or_default().emission += alpha,
             FlowKind::AutoStaked => {
                 acc.entry(key()).or_default().emission += alpha;
-                if let Some(miner) = &f.counterparty {
-                    *redirected
-                        .entry((miner.clone(), f.coldkey.clone()))
-                        .or_default() += alpha;
+                if let Some(miner) = f.counterparty {
+                    *redirected.entry((miner, f.coldkey)).or_default() += alpha;
                 }
             }
             FlowKind::Dividend => {
-                dividend_hotkeys.insert(f.hotkey.as_str());
+                dividend_hotkeys.insert(f.hotkey);
             }
             FlowKind::RootClaimed => {
-                root_claims.insert((f.hotkey.as_str(), f.coldkey.as_str()));
+                root_claims.insert((f.hotkey, f.coldkey));
             }
             kind => match manual_direction(kind) {
                 1 => acc.entry(key()).or_default().manual_in += alpha,
@@ -155,7 +181,7 @@ pub fn attribute_with(
     for (coldkey, mut fee) in coldkey_fees {
         let mut first = None;
         for (key, a) in acc.iter_mut().filter(|(k, _)| k.1 == coldkey) {
-            first.get_or_insert(key.clone());
+            first.get_or_insert(*key);
             let take = (-net(a)).clamp(0, fee as i128) as u128;
             a.manual_out += take;
             fee -= take;
@@ -165,21 +191,26 @@ pub fn attribute_with(
         }
     }
 
-    let overflow = |what: &str, hotkey: &str, coldkey: &str| {
+    let overflow = |what: &str, hotkey: u32, coldkey: u32| {
         error(
             ErrorCode::Overflow,
-            format!("{what} of position ({hotkey}, {coldkey}) does not fit its type"),
+            format!(
+                "{what} of position ({}, {}) does not fit its type",
+                accounts.name(hotkey),
+                accounts.name(coldkey)
+            ),
         )
     };
+    let every_hotkey = accounts.none();
     let mut out = Vec::with_capacity(acc.len());
     for ((hotkey, coldkey), a) in acc {
         let n = net(&a);
         let explained = match cap {
             EarnedCap::AnyGain => i128::MAX,
-            EarnedCap::Explained if dividend_hotkeys.contains(hotkey.as_str()) => i128::MAX,
+            EarnedCap::Explained if dividend_hotkeys.contains(&hotkey) => i128::MAX,
             EarnedCap::Explained
-                if root_claims.contains(&("", coldkey.as_str()))
-                    || root_claims.contains(&(hotkey.as_str(), coldkey.as_str())) =>
+                if every_hotkey.is_some_and(|e| root_claims.contains(&(e, coldkey)))
+                    || root_claims.contains(&(hotkey, coldkey)) =>
             {
                 i128::MAX
             }
@@ -187,7 +218,7 @@ pub fn attribute_with(
         };
         let earned = n.clamp(0, explained);
         let residue = n - earned;
-        let fit = |v: u128, what| u64::try_from(v).map_err(|_| overflow(what, &hotkey, &coldkey));
+        let fit = |v: u128, what| u64::try_from(v).map_err(|_| overflow(what, hotkey, coldkey));
         out.push(PositionAttribution {
             netuid,
             before: a.before,
@@ -195,7 +226,7 @@ pub fn attribute_with(
             manual_in: fit(a.manual_in, "manual-in")?,
             manual_out: fit(a.manual_out, "manual-out")?,
             earned: fit(earned as u128, "earned")?,
-            residue: i64::try_from(residue).map_err(|_| overflow("residue", &hotkey, &coldkey))?,
+            residue: i64::try_from(residue).map_err(|_| overflow("residue", hotkey, coldkey))?,
             hotkey,
             coldkey,
         });

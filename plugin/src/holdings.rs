@@ -1,23 +1,30 @@
 //! Holding metrics per holder: what it earned in the retention window, how much of that
 //! counts as held, for how long it has held (remaining-weighted age), and its stake.
 
+use crate::accounts::Accounts;
 use crate::fixed::{ONE, mul_div};
 use crate::ledger::{check_tranche, vested_by};
 use crate::params::Params;
+use crate::tranches::{self, HolderLedger, TrancheKind};
 use crate::types::*;
 use crate::{error, types::ErrorCode};
 use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::vec::Vec;
 
-/// The metrics of one ledger at `block`.
-pub fn holding(params: &Params, ledger: &HolderLedger, block: u64) -> Result<Holding, PolicyError> {
+/// The metrics of one ledger at `block`; `accounts` names its holder in errors.
+pub fn holding(
+    params: &Params,
+    accounts: &Accounts,
+    ledger: &HolderLedger,
+    block: u64,
+) -> Result<Holding, PolicyError> {
     let window = params.window_blocks();
     let (mut total, mut earned, mut held, mut vested, mut locked) =
         (0u128, 0u128, 0u128, 0u128, 0u128);
     let (mut weight, mut aged) = (0u128, 0u128);
     for t in &ledger.tranches {
-        check_tranche(&ledger.holder, t)?;
+        check_tranche(accounts.name(ledger.holder), t)?;
         total += t.remaining as u128;
         if t.kind == TrancheKind::Manual {
             continue;
@@ -44,14 +51,17 @@ pub fn holding(params: &Params, ledger: &HolderLedger, block: u64) -> Result<Hol
         u64::try_from(v).map_err(|_| {
             error(
                 ErrorCode::Overflow,
-                format!("holdings of `{}` exceed u64 alpha", ledger.holder),
+                format!(
+                    "holdings of `{}` exceed u64 alpha",
+                    accounts.name(ledger.holder)
+                ),
             )
         })
     };
     let (earned, held) = (fit(earned)?, fit(held)?);
     let holding_blocks = aged.checked_div(weight).map_or(0, |b| b as u64);
     Ok(Holding {
-        holder: ledger.holder.clone(),
+        holder: ledger.holder,
         total_stake: fit(total)?,
         earned_in_window: earned,
         held_in_window: held,
@@ -69,18 +79,29 @@ pub fn holding(params: &Params, ledger: &HolderLedger, block: u64) -> Result<Hol
 
 /// The metrics of every ledger, in input order; a holder may appear once.
 pub fn holdings(params: &Params, input: &HoldingsInput) -> Result<Vec<Holding>, PolicyError> {
+    let accounts = Accounts::new(&input.accounts)?;
+    let ledgers = tranches::unpack(&input.ledgers, &accounts)?;
+    holdings_of(params, &accounts, &ledgers, input.block)
+}
+
+/// [`holdings`] of nested ledgers.
+pub fn holdings_of(
+    params: &Params,
+    accounts: &Accounts,
+    ledgers: &[HolderLedger],
+    block: u64,
+) -> Result<Vec<Holding>, PolicyError> {
     let mut seen = BTreeSet::new();
-    input
-        .ledgers
+    ledgers
         .iter()
         .map(|l| {
-            if !seen.insert(l.holder.as_str()) {
+            if !seen.insert(l.holder) {
                 return Err(error(
                     ErrorCode::InvalidInput,
-                    format!("holder `{}` has two ledgers", l.holder),
+                    format!("holder `{}` has two ledgers", accounts.name(l.holder)),
                 ));
             }
-            holding(params, l, input.block)
+            holding(params, accounts, l, block)
         })
         .collect()
 }

@@ -12,10 +12,12 @@
 //!   vested alpha first, and what it takes while still locked is `sold-locked`.
 //! - Tranches that are fully vested and older than the window are merged, one per kind.
 
+use crate::accounts::Accounts;
 use crate::attribution::manual_direction;
 use crate::error;
 use crate::fixed::mul_div_u64;
 use crate::params::{ConsumeOrder, Params};
+use crate::tranches::{self, HolderLedger, Tranche, TrancheKind};
 use crate::types::*;
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -33,7 +35,7 @@ struct Entry {
     /// 0: the block's initialization (emission), 1: its extrinsics.
     phase: u8,
     index: u32,
-    holder: String,
+    holder: u32,
     change: Change,
 }
 
@@ -48,7 +50,7 @@ fn overflow(holder: &str) -> PolicyError {
     )
 }
 
-/// Checks a tranche's internal consistency.
+/// Checks a tranche's internal consistency; `holder` names its holder in the message.
 pub fn check_tranche(holder: &str, t: &Tranche) -> Result<(), PolicyError> {
     let consumed = t.amount.checked_sub(t.remaining);
     let ok = consumed.is_some_and(|c| t.sold_locked <= c && c - t.sold_locked <= t.released)
@@ -83,7 +85,7 @@ pub fn vested_by(params: &Params, t: &Tranche, block: u64) -> u64 {
 }
 
 /// Emits the payments of `t` that fell due by `block` and marks them released.
-fn release_due(params: &Params, holder: &str, t: &mut Tranche, block: u64, out: &mut Vec<Release>) {
+fn release_due(params: &Params, holder: u32, t: &mut Tranche, block: u64, out: &mut Vec<Release>) {
     if t.kind == TrancheKind::Manual || t.released == t.amount || block < t.start {
         return;
     }
@@ -101,7 +103,7 @@ fn release_due(params: &Params, holder: &str, t: &mut Tranche, block: u64, out: 
         let cumulative = immediate + mul_div_u64(t.scheduled, k, n);
         if cumulative > t.released {
             out.push(Release {
-                holder: String::from(holder),
+                holder,
                 tranche_start: t.start,
                 block: t.start + (k - 1) * interval,
                 alpha: cumulative - t.released,
@@ -114,6 +116,7 @@ fn release_due(params: &Params, holder: &str, t: &mut Tranche, block: u64, out: 
 /// Credits `alpha` of `kind` at `block` to the tranche of its bucket.
 fn credit(
     params: &Params,
+    accounts: &Accounts,
     ledger: &mut HolderLedger,
     kind: TrancheKind,
     block: u64,
@@ -151,7 +154,7 @@ fn credit(
     let amount = t
         .amount
         .checked_add(alpha)
-        .ok_or_else(|| overflow(&ledger.holder))?;
+        .ok_or_else(|| overflow(accounts.name(ledger.holder)))?;
     t.block = ((t.block as u128 * t.amount as u128 + block as u128 * alpha as u128)
         / amount as u128) as u64;
     t.amount = amount;
@@ -160,7 +163,7 @@ fn credit(
         t.released += alpha;
         if kind == TrancheKind::Earned {
             releases.push(Release {
-                holder: ledger.holder.clone(),
+                holder: ledger.holder,
                 tranche_start: start,
                 block,
                 alpha,
@@ -189,7 +192,7 @@ fn visit_order(order: ConsumeOrder, tranches: &[Tranche]) -> Vec<usize> {
 /// Consumes `alpha` of a holder's stake at `block`.
 fn consume(params: &Params, ledger: &mut HolderLedger, block: u64, alpha: u64) -> Consumption {
     let mut c = Consumption {
-        holder: ledger.holder.clone(),
+        holder: ledger.holder,
         block,
         alpha,
         from_manual: 0,
@@ -266,16 +269,20 @@ fn compact(params: &Params, ledger: &mut HolderLedger, block: u64) {
 
 /// Routes flows to holders and nets each holder's flows within one extrinsic, so moving
 /// stake between a holder's own hotkeys changes nothing.
-fn flow_entries(params: &Params, input: &LedgerInput) -> Result<Vec<Entry>, PolicyError> {
+fn flow_entries(
+    params: &Params,
+    accounts: &Accounts,
+    input: &LedgerInput,
+) -> Result<Vec<Entry>, PolicyError> {
     // (block, extrinsic or event, holder) -> (first event index, net alpha)
-    let mut groups: BTreeMap<(u64, u64, String), (u32, i128)> = BTreeMap::new();
+    let mut groups: BTreeMap<(u64, u64, u32), (u32, i128)> = BTreeMap::new();
     for f in input.flows.iter().filter(|f| f.netuid == input.netuid) {
         let dir = manual_direction(f.kind);
         if dir == 0 {
             continue;
         }
-        let holder = params.holder_of(&f.hotkey, &f.coldkey);
-        if holder.is_empty() {
+        let holder = params.holder_of(f.hotkey, f.coldkey);
+        if accounts.is_none(holder) {
             continue;
         }
         let group = match f.extrinsic {
@@ -283,7 +290,7 @@ fn flow_entries(params: &Params, input: &LedgerInput) -> Result<Vec<Entry>, Poli
             None => (1u64 << 32) + f.event_index as u64,
         };
         let g = groups
-            .entry((f.block, group, String::from(holder)))
+            .entry((f.block, group, holder))
             .or_insert((f.event_index, 0));
         g.0 = g.0.min(f.event_index);
         g.1 += dir as i128 * f.alpha as i128;
@@ -292,8 +299,10 @@ fn flow_entries(params: &Params, input: &LedgerInput) -> Result<Vec<Entry>, Poli
     for ((block, _, holder), (index, net)) in groups {
         let change = match net {
             0 => continue,
-            n if n > 0 => Change::In(u64::try_from(n).map_err(|_| overflow(&holder))?),
-            n => Change::Out(u64::try_from(-n).map_err(|_| overflow(&holder))?),
+            n if n > 0 => {
+                Change::In(u64::try_from(n).map_err(|_| overflow(accounts.name(holder)))?)
+            }
+            n => Change::Out(u64::try_from(-n).map_err(|_| overflow(accounts.name(holder)))?),
         };
         out.push(Entry {
             block,
@@ -309,24 +318,56 @@ fn flow_entries(params: &Params, input: &LedgerInput) -> Result<Vec<Entry>, Poli
 /// One ledger step: applies earnings and flows in block order, pays what fell due, and
 /// returns every holder's ledger (sorted by holder), the payments and the consumptions.
 pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyError> {
-    let mut ledgers: BTreeMap<String, HolderLedger> = BTreeMap::new();
-    for l in input.ledgers.iter() {
-        for t in &l.tranches {
-            check_tranche(&l.holder, t)?;
-        }
-        if ledgers.insert(l.holder.clone(), l.clone()).is_some() {
-            return Err(invalid(format!("holder `{}` has two ledgers", l.holder)));
+    let accounts = Accounts::new(&input.accounts)?;
+    for f in &input.flows {
+        accounts.check(f.hotkey, "a flow's hotkey")?;
+        accounts.check(f.coldkey, "a flow's coldkey")?;
+        if let Some(c) = f.counterparty {
+            accounts.check(c, "a flow's counterparty")?;
         }
     }
-    let mut entries = flow_entries(params, &input)?;
+    for e in &input.earnings {
+        accounts.check(e.hotkey, "an earning's hotkey")?;
+        accounts.check(e.coldkey, "an earning's coldkey")?;
+    }
+    let given = tranches::unpack(&input.ledgers, &accounts)?;
+    let (ledgers, releases, consumptions) = step_ledgers(params, &accounts, given, &input)?;
+    Ok(LedgerOutput {
+        ledgers: tranches::pack(&ledgers),
+        releases,
+        consumptions,
+    })
+}
+
+/// [`step`] on nested ledgers (`input.ledgers` is ignored: `given` replaces it); indices
+/// are already checked against `accounts`.
+pub fn step_ledgers(
+    params: &Params,
+    accounts: &Accounts,
+    given: Vec<HolderLedger>,
+    input: &LedgerInput,
+) -> Result<(Vec<HolderLedger>, Vec<Release>, Vec<Consumption>), PolicyError> {
+    let mut ledgers: BTreeMap<u32, HolderLedger> = BTreeMap::new();
+    for l in given {
+        for t in &l.tranches {
+            check_tranche(accounts.name(l.holder), t)?;
+        }
+        let holder = l.holder;
+        if ledgers.insert(holder, l).is_some() {
+            return Err(invalid(format!(
+                "holder `{}` has two ledgers",
+                accounts.name(holder)
+            )));
+        }
+    }
+    let mut entries = flow_entries(params, accounts, input)?;
     for (i, e) in input.earnings.iter().enumerate() {
         if e.alpha > 0 {
-            let holder = String::from(params.holder_of(&e.hotkey, &e.coldkey));
             entries.push(Entry {
                 block: e.block,
                 phase: 0,
                 index: i as u32,
-                holder,
+                holder: params.holder_of(e.hotkey, e.coldkey),
                 change: Change::Earn(e.alpha),
             });
         }
@@ -334,29 +375,28 @@ pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyE
     if let Some(late) = entries.iter().find(|e| e.block > input.block) {
         return Err(invalid(format!(
             "a change of `{}` at block {} is after the step's block {}",
-            late.holder, late.block, input.block
+            accounts.name(late.holder),
+            late.block,
+            input.block
         )));
     }
-    entries.sort_by(|a, b| {
-        (a.block, a.phase, a.index, &a.holder).cmp(&(b.block, b.phase, b.index, &b.holder))
-    });
+    entries.sort_by_key(|e| (e.block, e.phase, e.index, e.holder));
 
     let mut releases = Vec::new();
     let mut consumptions = Vec::new();
     for e in entries {
-        let ledger = ledgers
-            .entry(e.holder.clone())
-            .or_insert_with(|| HolderLedger {
-                holder: e.holder.clone(),
-                tranches: Vec::new(),
-                unmatched_outflow: 0,
-            });
+        let ledger = ledgers.entry(e.holder).or_insert_with(|| HolderLedger {
+            holder: e.holder,
+            tranches: Vec::new(),
+            unmatched_outflow: 0,
+        });
         for t in ledger.tranches.iter_mut() {
-            release_due(params, &e.holder, t, e.block, &mut releases);
+            release_due(params, e.holder, t, e.block, &mut releases);
         }
         match e.change {
             Change::Earn(a) => credit(
                 params,
+                accounts,
                 ledger,
                 TrancheKind::Earned,
                 e.block,
@@ -365,6 +405,7 @@ pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyE
             )?,
             Change::In(a) => credit(
                 params,
+                accounts,
                 ledger,
                 TrancheKind::Manual,
                 e.block,
@@ -376,13 +417,9 @@ pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyE
     }
     for ledger in ledgers.values_mut() {
         for t in ledger.tranches.iter_mut() {
-            release_due(params, &ledger.holder, t, input.block, &mut releases);
+            release_due(params, ledger.holder, t, input.block, &mut releases);
         }
         compact(params, ledger, input.block);
     }
-    Ok(LedgerOutput {
-        ledgers: ledgers.into_values().collect(),
-        releases,
-        consumptions,
-    })
+    Ok((ledgers.into_values().collect(), releases, consumptions))
 }

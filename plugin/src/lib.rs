@@ -19,6 +19,7 @@ wit_bindgen::generate!({
     default_bindings_module: "vesting_policy_default",
 });
 
+pub mod accounts;
 pub mod attribution;
 pub mod fixed;
 pub mod holdings;
@@ -27,6 +28,7 @@ pub mod multipliers;
 pub mod params;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
+pub mod tranches;
 pub mod weights;
 
 pub use bittensor::vesting::types;
@@ -38,7 +40,7 @@ use alloc::vec::Vec;
 use types::*;
 
 /// The contract this crate implements.
-pub const CONTRACT: &str = "bittensor:vesting@0.1.0";
+pub const CONTRACT: &str = "bittensor:vesting@0.2.0";
 
 /// A typed error for the contract's `policy-error`.
 pub fn error(code: ErrorCode, message: impl Into<String>) -> PolicyError {

@@ -2,13 +2,13 @@
 //! `m = 1 + sqrt(min(1, held / target) * min(1, days / window)) * (max - 1)`,
 //! and 0 for a miner whose holder holds less than `minimum_stake`.
 
+use crate::accounts::Accounts;
 use crate::fixed::{ONE, isqrt, ratio_capped};
 use crate::params::Params;
 use crate::types::*;
 use crate::{error, types::ErrorCode};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
 
 /// The held factor, the duration factor and the multiplier of one holding.
@@ -33,14 +33,20 @@ pub fn multipliers(
     params: &Params,
     input: &MultipliersInput,
 ) -> Result<Vec<MinerMultiplier>, PolicyError> {
-    let mut by_holder: BTreeMap<&str, &Holding> = BTreeMap::new();
+    let accounts = Accounts::new(&input.accounts)?;
+    let mut by_holder: BTreeMap<u32, &Holding> = BTreeMap::new();
     for h in &input.holdings {
-        if by_holder.insert(h.holder.as_str(), h).is_some() {
+        accounts.check(h.holder, "a holding's holder")?;
+        if by_holder.insert(h.holder, h).is_some() {
             return Err(error(
                 ErrorCode::InvalidInput,
-                format!("holder `{}` appears twice", h.holder),
+                format!("holder `{}` appears twice", accounts.name(h.holder)),
             ));
         }
+    }
+    for m in &input.miners {
+        accounts.check(m.hotkey, "a miner's hotkey")?;
+        accounts.check(m.coldkey, "a miner's coldkey")?;
     }
     let mut uids = BTreeSet::new();
     let mut out = Vec::with_capacity(input.miners.len());
@@ -51,12 +57,12 @@ pub fn multipliers(
                 format!("uid {} appears twice in miners", m.uid),
             ));
         }
-        let holder = params.holder_of(&m.hotkey, &m.coldkey);
-        let (pf, df, multiplier, eligible) = formula(params, by_holder.get(holder).copied());
+        let holder = params.holder_of(m.hotkey, m.coldkey);
+        let (pf, df, multiplier, eligible) = formula(params, by_holder.get(&holder).copied());
         out.push(MinerMultiplier {
             uid: m.uid,
-            hotkey: m.hotkey.clone(),
-            holder: String::from(holder),
+            hotkey: m.hotkey,
+            holder,
             multiplier,
             held_factor: pf,
             duration_factor: df,

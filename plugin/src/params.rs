@@ -392,7 +392,7 @@ impl Params {
     }
 
     /// The ledger a (hotkey, coldkey) position belongs to.
-    pub fn holder_of<'a>(&self, hotkey: &'a str, coldkey: &'a str) -> &'a str {
+    pub fn holder_of(&self, hotkey: u32, coldkey: u32) -> u32 {
         match self.holder {
             HolderMode::Coldkey => coldkey,
             HolderMode::Hotkey => hotkey,

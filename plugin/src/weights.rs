@@ -6,6 +6,7 @@
 //! multiplication, truncation), which every host computes identically. All the rest is
 //! integer arithmetic.
 
+use crate::accounts::Accounts;
 use crate::fixed::{ONE, div_round_half_even};
 use crate::params::Params;
 use crate::types::*;
@@ -31,6 +32,14 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
                 input.hotkeys.len()
             ),
         ));
+    }
+    let accounts = Accounts::new(&input.accounts)?;
+    for (i, h) in input.hotkeys.iter().enumerate() {
+        accounts.check(*h, &format!("hotkey {i}"))?;
+    }
+    for m in &input.multipliers {
+        accounts.check(m.hotkey, "a multiplier's hotkey")?;
+        accounts.check(m.holder, "a multiplier's holder")?;
     }
     let mut seen = BTreeMap::new();
     for (i, uid) in input.uids.iter().enumerate() {
@@ -66,7 +75,7 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
         .iter()
         .zip(&input.hotkeys)
         .map(|(uid, hotkey)| match by_uid.get(uid) {
-            Some(m) if &m.hotkey == hotkey => m.multiplier.min(params.max_multiplier),
+            Some(m) if m.hotkey == *hotkey => m.multiplier.min(params.max_multiplier),
             _ => params.unknown_miner_multiplier,
         })
         .collect();

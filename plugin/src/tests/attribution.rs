@@ -15,6 +15,7 @@ fn pos(hk: &str, ck: &str, alpha: u64) -> Position {
 
 fn run(before: Vec<Position>, after: Vec<Position>, flows: Vec<Flow>) -> Vec<PositionAttribution> {
     let input = AttributionInput {
+        accounts: names(),
         netuid: 1,
         before_block: 99,
         after_block: 100,
@@ -27,7 +28,7 @@ fn run(before: Vec<Position>, after: Vec<Position>, flows: Vec<Flow>) -> Vec<Pos
 
 fn find<'a>(out: &'a [PositionAttribution], hk: &str, ck: &str) -> &'a PositionAttribution {
     out.iter()
-        .find(|a| a.hotkey == hk && a.coldkey == ck)
+        .find(|a| a.hotkey == s(hk) && a.coldkey == s(ck))
         .unwrap()
 }
 
@@ -51,7 +52,7 @@ fn incentive_is_earned_and_manual_flows_are_subtracted() {
 #[test]
 fn dividends_reach_nominators_without_an_event_of_their_own() {
     let mut d = flow(100, None, FlowKind::Dividend, "v", "", 1_000);
-    d.coldkey = String::new();
+    d.coldkey = s("");
     let out = run(vec![pos("v", "n", 500)], vec![pos("v", "n", 520)], vec![d]);
     assert_eq!(find(&out, "v", "n").earned, 20);
     assert_eq!(find(&out, "v", "n").residue, 0);
@@ -125,6 +126,7 @@ fn flows_outside_the_range_or_subnet_are_ignored() {
 #[test]
 fn any_gain_cap_counts_every_gain_as_earned() {
     let input = AttributionInput {
+        accounts: names(),
         netuid: 1,
         before_block: 1,
         after_block: 2,
@@ -146,6 +148,7 @@ fn u64_extremes_fit_or_are_refused() {
     assert_eq!(out[0].earned, u64::MAX);
     // A residue beyond i64 cannot be represented: a typed error, not a wrap.
     let input = AttributionInput {
+        accounts: names(),
         netuid: 1,
         before_block: 99,
         after_block: 100,
@@ -162,6 +165,7 @@ fn u64_extremes_fit_or_are_refused() {
 #[test]
 fn duplicate_positions_and_reversed_blocks_are_refused() {
     let input = AttributionInput {
+        accounts: names(),
         netuid: 1,
         before_block: 5,
         after_block: 4,
@@ -174,6 +178,7 @@ fn duplicate_positions_and_reversed_blocks_are_refused() {
         ErrorCode::InvalidInput
     );
     let input = AttributionInput {
+        accounts: names(),
         netuid: 1,
         before_block: 4,
         after_block: 5,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::accounts::Accounts;
 use crate::holdings::holding;
 use crate::ledger::step;
 use crate::params::{ConsumeOrder, HolderMode, Params};
@@ -32,7 +33,7 @@ fn small_earnings_vest_at_once() {
     let out = earn_then(&Params::default(), 50_000_000, 0);
     assert_eq!(out.releases.len(), 1);
     assert_eq!(out.releases[0].alpha, 50_000_000);
-    let t = &out.ledgers[0].tranches[0];
+    let t = &unpacked(&out.ledgers)[0].tranches[0];
     assert_eq!((t.scheduled, t.released), (0, 50_000_000));
 }
 
@@ -44,7 +45,7 @@ fn earnings_within_one_interval_share_a_tranche() {
         earning("m", "c", 720, 30 * A),
     ];
     let out = step(&Params::default(), input).unwrap();
-    let t = &out.ledgers[0].tranches;
+    let t = &unpacked(&out.ledgers)[0].tranches;
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].amount, 40 * A);
     // Amount-weighted mean block: (360 * 10 + 720 * 30) / 40 = 630.
@@ -67,7 +68,13 @@ fn manual_stake_is_consumed_first_and_selling_vested_stake_is_not_early() {
         (c.from_manual, c.from_released, c.from_locked, c.unmatched),
         (5 * A, 16 * A, 4 * A, 0)
     );
-    let h = holding(&p, &out.ledgers[0], 15 * DAY).unwrap();
+    let h = holding(
+        &p,
+        &Accounts::trusted(&names()),
+        &unpacked(&out.ledgers)[0],
+        15 * DAY,
+    )
+    .unwrap();
     // Held: 30 earned minus 4 sold while locked.
     assert_eq!((h.earned_in_window, h.held_in_window), (30 * A, 26 * A));
     assert_eq!(h.total_stake, 10 * A);
@@ -77,9 +84,14 @@ fn manual_stake_is_consumed_first_and_selling_vested_stake_is_not_early() {
         ..p
     };
     assert_eq!(
-        holding(&strict, &out.ledgers[0], 15 * DAY)
-            .unwrap()
-            .held_in_window,
+        holding(
+            &strict,
+            &Accounts::trusted(&names()),
+            &unpacked(&out.ledgers)[0],
+            15 * DAY
+        )
+        .unwrap()
+        .held_in_window,
         10 * A
     );
 }
@@ -102,7 +114,7 @@ fn consumption_orders() {
             flow(3 * DAY, Some(0), FlowKind::Removed, "m", "c", 15 * A),
         ];
         let out = step(&p, input).unwrap();
-        out.ledgers[0]
+        unpacked(&out.ledgers)[0]
             .tranches
             .iter()
             .map(|t| t.remaining / A)
@@ -124,7 +136,7 @@ fn moving_between_own_hotkeys_is_not_selling() {
     ];
     let out = step(&Params::default(), input.clone()).unwrap();
     assert!(out.consumptions.is_empty());
-    assert_eq!(out.ledgers[0].tranches[0].remaining, 10 * A);
+    assert_eq!(unpacked(&out.ledgers)[0].tranches[0].remaining, 10 * A);
     // Per hotkey, the same move is an outflow of `a` and an inflow of `b`.
     let per_hotkey = Params {
         holder: HolderMode::Hotkey,
@@ -132,11 +144,11 @@ fn moving_between_own_hotkeys_is_not_selling() {
     };
     let out = step(&per_hotkey, input).unwrap();
     assert_eq!(out.consumptions.len(), 1);
-    assert_eq!(out.consumptions[0].holder, "a");
+    assert_eq!(out.consumptions[0].holder, s("a"));
     assert_eq!(
-        out.ledgers
+        unpacked(&out.ledgers)
             .iter()
-            .find(|l| l.holder == "b")
+            .find(|l| l.holder == s("b"))
             .unwrap()
             .tranches[0]
             .kind,
@@ -151,8 +163,8 @@ fn outflows_beyond_the_ledger_are_unmatched() {
     input.flows = vec![flow(10, Some(0), FlowKind::TransferredOut, "m", "c", 5 * A)];
     let out = step(&Params::default(), input).unwrap();
     assert_eq!(out.consumptions[0].unmatched, 2 * A);
-    assert_eq!(out.ledgers[0].unmatched_outflow, 2 * A);
-    assert_eq!(out.ledgers[0].tranches[0].remaining, 0);
+    assert_eq!(unpacked(&out.ledgers)[0].unmatched_outflow, 2 * A);
+    assert_eq!(unpacked(&out.ledgers)[0].tranches[0].remaining, 0);
 }
 
 #[test]
@@ -172,10 +184,16 @@ fn old_settled_tranches_merge_and_sold_out_ones_go() {
     )];
     let out = step(&p, input).unwrap();
     // Everything is older than the window and vested: one tranche holds it all.
-    let t = &out.ledgers[0].tranches;
+    let t = &unpacked(&out.ledgers)[0].tranches;
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].remaining, 390 * A);
-    let h = holding(&p, &out.ledgers[0], 100 * DAY).unwrap();
+    let h = holding(
+        &p,
+        &Accounts::trusted(&names()),
+        &unpacked(&out.ledgers)[0],
+        100 * DAY,
+    )
+    .unwrap();
     assert_eq!(h.holding_blocks, p.window_blocks());
 }
 

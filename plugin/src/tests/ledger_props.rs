@@ -42,7 +42,11 @@ fn run(
     let (mut releases, mut consumptions) = (Vec::new(), Vec::new());
     for (c, part) in ops.chunks(chunk.max(1)).enumerate() {
         let base = (c * chunk.max(1)) as u64;
-        let mut input = ledger_input((base + part.len() as u64) * 1_000, ledgers);
+        let mut given = ledgers;
+        if reverse_holders {
+            given.reverse();
+        }
+        let mut input = ledger_input((base + part.len() as u64) * 1_000, given);
         for (i, op) in part.iter().enumerate() {
             let block = (base + i as u64 + 1) * 1_000;
             match op {
@@ -63,12 +67,11 @@ fn run(
             }
         }
         if reverse_holders {
-            input.ledgers.reverse();
             input.earnings.reverse();
             input.flows.reverse();
         }
         let out = step(params, input).unwrap();
-        ledgers = out.ledgers;
+        ledgers = unpacked(&out.ledgers);
         releases.extend(out.releases);
         consumptions.extend(out.consumptions);
     }
@@ -101,8 +104,8 @@ proptest! {
         }
         for (h, holder) in HOLDERS.iter().enumerate() {
             let inflow: u128 = ops.iter().map(|o| match o { Op::Earn(x, a) | Op::In(x, a) if *x == h => *a as u128, _ => 0 }).sum();
-            let matched: u128 = consumptions.iter().filter(|c| c.holder == *holder).map(|c| (c.alpha - c.unmatched) as u128).sum();
-            let held: u128 = ledgers.iter().filter(|l| l.holder == *holder).flat_map(|l| &l.tranches).map(|t| t.remaining as u128).sum();
+            let matched: u128 = consumptions.iter().filter(|c| c.holder == s(holder)).map(|c| (c.alpha - c.unmatched) as u128).sum();
+            let held: u128 = ledgers.iter().filter(|l| l.holder == s(holder)).flat_map(|l| &l.tranches).map(|t| t.remaining as u128).sum();
             prop_assert_eq!(held, inflow - matched);
         }
     }

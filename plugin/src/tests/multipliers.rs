@@ -29,6 +29,7 @@ fn miner(uid: u16, hk: &str, ck: &str) -> Miner {
 #[test]
 fn the_seed_formula_in_fixed_point() {
     let input = MultipliersInput {
+        accounts: names(),
         block: 0,
         holdings: vec![
             holding("full", A, 900_000_000, 300),   // pf 1, df 1 -> 1.5
@@ -68,6 +69,7 @@ fn the_seed_formula_in_fixed_point() {
 #[test]
 fn hotkeys_of_one_coldkey_share_its_holding() {
     let input = MultipliersInput {
+        accounts: names(),
         block: 0,
         holdings: vec![holding("c", A, ONE, 300)],
         miners: vec![miner(0, "a", "c"), miner(1, "b", "c")],
@@ -75,13 +77,14 @@ fn hotkeys_of_one_coldkey_share_its_holding() {
     let out = multipliers(&Params::default(), &input).unwrap();
     assert!(
         out.iter()
-            .all(|m| m.multiplier == 1_500_000_000 && m.holder == "c")
+            .all(|m| m.multiplier == 1_500_000_000 && m.holder == s("c"))
     );
 }
 
 #[test]
 fn duplicate_uids_and_holders_are_refused() {
     let input = MultipliersInput {
+        accounts: names(),
         block: 0,
         holdings: vec![],
         miners: vec![miner(0, "a", "c"), miner(0, "b", "c")],
@@ -91,6 +94,7 @@ fn duplicate_uids_and_holders_are_refused() {
         ErrorCode::DuplicateUid
     );
     let input = MultipliersInput {
+        accounts: names(),
         block: 0,
         holdings: vec![holding("c", 1, 1, 1), holding("c", 1, 1, 1)],
         miners: vec![],

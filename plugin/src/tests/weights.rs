@@ -20,9 +20,10 @@ fn mm(uid: u16, hk: &str, multiplier: u64) -> MinerMultiplier {
 fn input(weights: Vec<f64>) -> WeightsInput {
     let n = weights.len() as u16;
     WeightsInput {
+        accounts: names(),
         uids: (0..n).collect(),
         weights,
-        hotkeys: (0..n).map(|u| alloc::format!("h{u}")).collect(),
+        hotkeys: (0..n).map(|u| s(&alloc::format!("h{u}"))).collect(),
         multipliers: (0..n)
             .map(|u| mm(u, &alloc::format!("h{u}"), ONE))
             .collect(),
@@ -45,6 +46,7 @@ fn multiplies_normalises_and_builds_the_chain_vector() {
 fn indexes_by_uid_and_checks_the_hotkey() {
     // uids out of order, and uid 7 was re-registered to another hotkey.
     let i = WeightsInput {
+        accounts: names(),
         uids: vec![7, 2],
         weights: vec![1.0, 1.0],
         hotkeys: vec![s("new"), s("h2")],

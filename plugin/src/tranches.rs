@@ -1,0 +1,147 @@
+//! A holder's ledger inside the policy (tranches, oldest first) and its flat form on the
+//! contract's boundary (`ledgers`: four lists of integers, 8 `u64` per tranche).
+//!
+//! The flat form exists so a ledger crosses the boundary as a few copies of integers, not
+//! a record per tranche; the policy works on the nested form below.
+
+use crate::accounts::Accounts;
+use crate::error;
+use crate::types::{ErrorCode, Ledgers, PolicyError};
+use alloc::format;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// `u64`s per tranche in `ledgers.tranches`.
+pub const WIDTH: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrancheKind {
+    /// Stake the holder put in by hand (or held before tracking began).
+    Manual,
+    /// Stake earned by emission; it vests on a schedule.
+    Earned,
+}
+
+/// A slice of a holder's stake, with its history (the fields of the contract's tranche).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tranche {
+    pub kind: TrancheKind,
+    /// First block of the bucket this tranche collects; its vesting schedule starts here.
+    pub start: u64,
+    /// Amount-weighted mean block at which its alpha came in: its age reference.
+    pub block: u64,
+    /// Alpha credited to it in total.
+    pub amount: u64,
+    /// Alpha of it still held.
+    pub remaining: u64,
+    /// The part of `amount` on the vesting schedule; the rest vested at once.
+    pub scheduled: u64,
+    /// Alpha released (vested) so far.
+    pub released: u64,
+    /// Alpha consumed by outflows while it was still locked (not yet released).
+    pub sold_locked: u64,
+}
+
+/// A holder's ledger: its tranches, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderLedger {
+    /// The holder's account (coldkey, or hotkey when holders are hotkeys).
+    pub holder: u32,
+    pub tranches: Vec<Tranche>,
+    /// Outflows larger than the whole ledger: alpha the ledger could not match.
+    pub unmatched_outflow: u64,
+}
+
+/// The nested ledgers of a flat `ledgers`, in its order; every holder is checked against
+/// the account table.
+pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, PolicyError> {
+    let n = flat.holders.len();
+    if flat.unmatched_outflow.len() != n || flat.tranche_counts.len() != n {
+        return Err(mismatch(format!(
+            "ledgers: holders, unmatched-outflow and tranche-counts must have one entry per \
+             ledger: got {}, {} and {}",
+            n,
+            flat.unmatched_outflow.len(),
+            flat.tranche_counts.len()
+        )));
+    }
+    let total: u64 = flat.tranche_counts.iter().map(|&c| c as u64).sum();
+    if flat.tranches.len() % WIDTH != 0 || (flat.tranches.len() / WIDTH) as u64 != total {
+        return Err(mismatch(format!(
+            "ledgers: tranche-counts add up to {total} tranches but tranches holds {} u64 \
+             ({WIDTH} per tranche)",
+            flat.tranches.len()
+        )));
+    }
+    let mut rows = flat.tranches.chunks_exact(WIDTH);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let holder = flat.holders[i];
+        accounts.check(holder, "a ledger's holder")?;
+        let count = flat.tranche_counts[i] as usize;
+        let mut tranches = Vec::with_capacity(count);
+        for r in rows.by_ref().take(count) {
+            let kind = match r[0] {
+                0 => TrancheKind::Manual,
+                1 => TrancheKind::Earned,
+                k => {
+                    return Err(error(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "a tranche of `{}` has kind {k}: 0 is manual, 1 earned",
+                            accounts.name(holder)
+                        ),
+                    ));
+                }
+            };
+            tranches.push(Tranche {
+                kind,
+                start: r[1],
+                block: r[2],
+                amount: r[3],
+                remaining: r[4],
+                scheduled: r[5],
+                released: r[6],
+                sold_locked: r[7],
+            });
+        }
+        out.push(HolderLedger {
+            holder,
+            tranches,
+            unmatched_outflow: flat.unmatched_outflow[i],
+        });
+    }
+    Ok(out)
+}
+
+/// The flat form of `ledgers`, in their order.
+pub fn pack<'a>(ledgers: impl IntoIterator<Item = &'a HolderLedger>) -> Ledgers {
+    let mut flat = Ledgers {
+        holders: Vec::new(),
+        unmatched_outflow: Vec::new(),
+        tranche_counts: Vec::new(),
+        tranches: Vec::new(),
+    };
+    for l in ledgers {
+        flat.holders.push(l.holder);
+        flat.unmatched_outflow.push(l.unmatched_outflow);
+        flat.tranche_counts.push(l.tranches.len() as u32);
+        for t in &l.tranches {
+            flat.tranches.extend_from_slice(&[
+                (t.kind == TrancheKind::Earned) as u64,
+                t.start,
+                t.block,
+                t.amount,
+                t.remaining,
+                t.scheduled,
+                t.released,
+                t.sold_locked,
+            ]);
+        }
+    }
+    flat
+}
+
+fn mismatch(message: alloc::string::String) -> PolicyError {
+    error(ErrorCode::LengthMismatch, message)
+}
