@@ -27,6 +27,18 @@ export class PolicyCallError extends Error {
   }
 }
 
+/** The policy returned output that breaks the contract: an account index past the call's
+ * account table, ledgers whose lists do not add up, weights that break the invariants.
+ * `path` names where (`result.Ok.ledgers.holders[2]`), `problem` what is wrong. */
+export class PolicyOutputError extends PolicyCallError {
+  constructor(policy, fn, path, problem) {
+    super(policy, fn, `returned invalid output: ${path ? `${path}: ` : ""}${problem}`);
+    this.name = "PolicyOutputError";
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
 /** The file is not a usable policy component (or the WIT cannot be read). */
 export class PolicyLoadError extends Error {
   constructor(message) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Regenerates `types/` (the TypeScript types of the contract, world `vesting-policy`)
-// from `wit/` with `jco types`: `npm run types`; `npm run types -- --check` exits 1 when the
-// committed files are not what jco generates.
+// Regenerates `types/` (the TypeScript types of the contracts, world `vesting-policy`)
+// from `wit/` with `jco types`, one directory per contract as in `wit/`: `types/` from
+// `wit/vesting.wit` (`bittensor:vesting@0.2.0`), `types/0.1.0/` from `wit/0.1.0/vesting.wit`.
+// `npm run types`; `npm run types -- --check` exits 1 when the committed files are not what
+// jco generates.
 //
 // jco 1.35.0's `types` command reads the WIT through its own WASI filesystem shim, which
 // since preview2-shim 0.26 preopens nothing by default ("No such file or directory (os
@@ -26,9 +28,16 @@ const shim = await import(pathToFileURL(join(shimDir, "dist", "nodejs", "filesys
 shim._setPreopens({ [wit]: wit });
 
 const { types } = await import("@bytecodealliance/jco");
-const files = await types(wit, { worldName: "vesting-policy", name: "vesting-policy", quiet: true });
-
-const generated = new Map(Object.entries(files).map(([name, bytes]) => [name.replace(/^\.?\/?/, ""), Buffer.from(bytes)]));
+// Each contract's WIT package directory, and where under `types/` its types go.
+const CONTRACTS = [
+  ["", wit],
+  ["0.1.0/", join(wit, "0.1.0")],
+];
+const generated = new Map();
+for (const [prefix, dir] of CONTRACTS) {
+  const files = await types(dir, { worldName: "vesting-policy", name: "vesting-policy", quiet: true });
+  for (const [name, bytes] of Object.entries(files)) generated.set(`${prefix}${name.replace(/^\.?\/?/, "")}`, Buffer.from(bytes));
+}
 if (check) {
   const committed = new Map();
   const walk = (dir, prefix) => {

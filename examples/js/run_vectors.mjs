@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Run conformance vectors against a policy component from Node (jco).
 //
-//     node run_vectors.mjs <policy.wasm> <vectors dir or file> [<vectors dir or file> ...]
+//     node run_vectors.mjs <policy.wasm> [<vectors dir or file> ...]
 //
 // Each `*.json` file of each directory (sorted by path), and each file named, is one
 // vector: a contract function, its `params` and `input`, and either the exact output it
@@ -11,15 +11,41 @@
 // equality, where an integer never equals a float or a bool (JSON is read with integers as
 // BigInt, so a u64 keeps every bit).
 //
-// Prints one line per vector and a last line `N passed, M failed`; exits 0 only when every
-// vector passed (1 when one failed, 2 on a usage or load error).
+// The policy may implement either contract this host speaks (`bittensor:vesting@0.1.0` or
+// `@0.2.0`). A vector without a `contract` field is contract-neutral, in the 0.1 shape
+// (account strings, lists of holder ledgers): it runs against a 0.1 policy as it is and
+// against a 0.2 policy through the adapter (`contract.mjs`). A vector with a top-level
+// `"contract": "bittensor:vesting@0.2.0"` (`tests/vectors/contract-0.2/`) is raw: it runs
+// only against a policy of that contract, unadapted, and is skipped (and said so) for the
+// others. Without vector arguments it runs the repository's `tests/vectors/default`,
+// `tests/vectors/contract` and, when the directory exists, `tests/vectors/contract-0.2`.
+//
+// Prints one line per vector (`  pass  `, `  FAIL  `, `  skip  `) and a last line
+// `N passed, M failed` (`, K skipped` when some were); exits 0 only when no vector failed
+// (1 when one failed, 2 on a usage or load error).
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { Policy, PolicyCallError, PolicyInputError, PolicyLoadError, jsonEqual, parseJson, stringifyJson } from "./vesting_policy.mjs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  CONTRACTS,
+  PRESENTED,
+  Policy,
+  PolicyCallError,
+  PolicyInputError,
+  PolicyLoadError,
+  jsonEqual,
+  parseJson,
+  stringifyJson,
+} from "./vesting_policy.mjs";
 
 /** The keys a vector may have (the Rust `Vector` denies unknown fields). */
-const VECTOR_KEYS = new Set(["name", "description", "function", "params", "input", "expect", "expect_error"]);
+const VECTOR_KEYS = new Set(["name", "description", "contract", "function", "params", "input", "expect", "expect_error"]);
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+/** The repository's vectors: contract-neutral ones, then the raw 0.2 ones (if any). */
+export const DEFAULT_VECTORS = ["tests/vectors/default", "tests/vectors/contract"];
+export const RAW_VECTORS = "tests/vectors/contract-0.2";
 
 const dumps = (v) => stringifyJson(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -56,6 +82,9 @@ function loadFile(path) {
     for (const key of ["name", "function"]) {
       if (typeof v[key] !== "string") throw new Error(`missing or non-string \`${key}\``);
     }
+    if (v.contract !== undefined && !CONTRACTS.some((c) => c.contract === v.contract)) {
+      throw new Error(`\`contract\` ${dumps(v.contract)} is none this host speaks (${CONTRACTS.map((c) => c.contract).join(", ")})`);
+    }
     return [path, v];
   } catch (e) {
     return [path, new Error(`not a conformance vector: ${e.message}`)];
@@ -65,7 +94,7 @@ function loadFile(path) {
 class UsageError extends Error {}
 
 /** Every `*.json` under a directory, sorted by path, or the one file named. */
-function load(target) {
+export function load(target) {
   let st;
   try {
     st = statSync(target);
@@ -85,9 +114,18 @@ function load(target) {
     .map(loadFile);
 }
 
-/** The vector's function on `policy`: its JSON-shaped output `{"Ok"|"Err": ...}`.
- * Throws when the call fails outright (trap, input that does not fit). */
-async function call(policy, v) {
+/** Why `policy` does not run the vector, or "" when it does. */
+export function skipReason(policy, v) {
+  const contract = v.contract ?? PRESENTED.contract;
+  if (contract === PRESENTED.contract || contract === policy.contract) return "";
+  return `a ${contract} vector; the policy implements ${policy.contract}`;
+}
+
+/** The vector's function on `policy`: its JSON-shaped output `{"Ok"|"Err": ...}`. A
+ * contract-neutral vector goes through `policy.call` (adapted for a 0.2 policy), a vector
+ * of the policy's own contract through `policy.callRaw`. Throws when the call fails
+ * outright (trap, input that does not fit). */
+export async function call(policy, v) {
   const fn = v.function;
   if (!policy.functions.includes(fn)) throw new TypeError(`unknown function \`${fn}\``);
   const available = { params: v.params ?? [], input: v.input ?? null };
@@ -95,13 +133,14 @@ async function call(policy, v) {
     if (!(name in available)) throw new TypeError(`\`${fn}\` takes \`${name}\`, which a vector cannot give`);
     return available[name];
   });
-  const out = await policy.call(fn, ...args);
+  const raw = v.contract !== undefined && v.contract !== PRESENTED.contract;
+  const out = raw ? await policy.callRaw(fn, ...args) : await policy.call(fn, ...args);
   if (isObject(out) && Object.keys(out).length === 1 && ("Ok" in out || "Err" in out)) return out;
   return { Ok: out }; // a function that cannot fail (info)
 }
 
 /** Empty when `got` is what the vector expects, else why not. */
-function judge(v, got) {
+export function judge(v, got) {
   if (v.expect_error !== undefined && v.expect_error !== null) {
     const want = v.expect_error;
     const err = isObject(got) ? got.Err : undefined;
@@ -117,8 +156,8 @@ function judge(v, got) {
 }
 
 async function main(argv) {
-  if (argv.length < 2) {
-    console.error("usage: run_vectors.mjs <policy.wasm> <vectors dir or file> [<vectors dir or file> ...]");
+  if (argv.length < 1) {
+    console.error("usage: run_vectors.mjs <policy.wasm> [<vectors dir or file> ...]");
     return 2;
   }
   let policy;
@@ -132,9 +171,21 @@ async function main(argv) {
     throw e;
   }
   console.log(`policy ${policy.label}`);
+  console.log(
+    `contract ${policy.contract}` + (policy.adapted ? ` (contract-neutral vectors through the ${PRESENTED.contract} adapter)` : ""),
+  );
+  let targets = argv.slice(1);
+  if (!targets.length) {
+    targets = DEFAULT_VECTORS.map((d) => join(REPO, d));
+    const raw = join(REPO, RAW_VECTORS);
+    if (existsSync(raw)) targets.push(raw);
+    else console.log(`(no raw vectors: ${RAW_VECTORS} does not exist)`);
+    targets = targets.map((t) => relative(process.cwd(), t) || ".");
+  }
   let passed = 0;
   let failed = 0;
-  for (const target of argv.slice(1)) {
+  let skipped = 0;
+  for (const target of targets) {
     let vectors;
     try {
       vectors = load(target);
@@ -153,6 +204,10 @@ async function main(argv) {
       if (v instanceof Error) {
         reason = v.message;
         name = basename(path);
+      } else if (skipReason(policy, v)) {
+        skipped++;
+        console.log(`  skip  ${v.name} (${path}): ${skipReason(policy, v)}`);
+        continue;
       } else {
         name = v.name;
         try {
@@ -173,8 +228,11 @@ async function main(argv) {
       }
     }
   }
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Run as a script (not when imported for `call` and `judge`).
+if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -30,7 +30,8 @@ const PRIMITIVES = new Set([
   "float64", "char", "string",
 ]);
 
-/** Parses WIT text into `{ interfaces: Map<name, { types: Map, functions: Map }> }`. */
+/** Parses WIT text into `{ package, interfaces: Map<name, { types: Map, functions: Map }>,
+ * resolve }`: `package` is the package line's name (`"bittensor:vesting@0.2.0"`), or null. */
 export function parseWit(src) {
   const t = tokenize(src);
   let p = 0;
@@ -125,6 +126,7 @@ export function parseWit(src) {
   };
 
   const interfaces = new Map();
+  let pkg = null;
   const iface = (name) => {
     const scope = { name, types: new Map(), uses: new Map(), functions: new Map() };
     expect("{");
@@ -214,7 +216,9 @@ export function parseWit(src) {
     skipGate();
     const kw = next();
     if (kw === "package") {
-      while (next() !== ";");
+      const parts = [];
+      for (let x = next(); x !== ";"; x = next()) parts.push(x);
+      pkg = parts.join("");
     } else if (kw === "interface") {
       iface(ident());
     } else if (kw === "world") {
@@ -241,7 +245,7 @@ export function parseWit(src) {
     }
     throw new PolicyLoadError(`WIT: unknown type \`${name}\` in interface \`${scope.name}\``);
   };
-  return { interfaces, resolve };
+  return { package: pkg, interfaces, resolve };
 }
 
 // ---------------------------------------------------------- naming (as serde, as jco)

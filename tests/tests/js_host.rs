@@ -1,6 +1,9 @@
 //! The JavaScript side of the contract (`examples/js`): the same policy `.wasm`, transpiled
 //! by jco and run by Node, passes every conformance vector and gives bit-identical
-//! weights.
+//! weights. The host speaks both contracts: the default policy as built here
+//! (`bittensor:vesting@0.2.0`, through the 0.1 <-> 0.2 adapter for the contract-neutral
+//! vectors) and the 0.1 build kept as a fixture (`tests/fixtures/policies/default-0.1.0.wasm`)
+//! pass the same vectors with the same results.
 //!
 //! Needs `node` (20 or newer) and `examples/js/node_modules` (jco, pinned by the lock
 //! file); a machine without them fails these tests (CI runs `npm ci` in `examples/js`).
@@ -11,9 +14,20 @@ use vesting_host::policy::{Limits, ONE, Param, PolicyEngine, WeightsInput, vecto
 
 const INSTALL: &str = "(cd examples/js && npm ci)";
 
+/// The default policy as built for `bittensor:vesting@0.1.0` (repository-relative).
+const DEFAULT_POLICY_0_1_WASM: &str = "tests/fixtures/policies/default-0.1.0.wasm";
+
+/// The raw `bittensor:vesting@0.2.0` vectors (only for 0.2 policies), when there are any.
+const RAW_0_2_VECTORS: &str = "tests/vectors/contract-0.2";
+
 /// Runs `node args...` in the repository; fails the test with how to install Node and
 /// jco when they are missing.
 fn node(args: &[&str]) -> Output {
+    node_env(args, &[])
+}
+
+/// `node` with extra environment variables.
+fn node_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let probe = Command::new("node")
         .arg("--version")
         .output()
@@ -27,6 +41,7 @@ fn node(args: &[&str]) -> Output {
     );
     Command::new("node")
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(repo())
         .output()
         .expect("run node")
@@ -76,33 +91,102 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn js_passes_every_conformance_vector() {
-    // Every vector file, named one by one: each must pass, by name.
+    // Every vector file, named one by one: each must pass, by name, against the default
+    // policy (0.2) and its 0.1 build. The raw 0.2 vectors (if any) run only against the
+    // 0.2 one; the 0.1 one skips them and says so.
     let files: Vec<PathBuf> = ["tests/vectors/default", "tests/vectors/contract"]
         .iter()
         .flat_map(|d| vector_files(d))
         .collect();
     assert!(files.len() > 20, "only {} vectors found", files.len());
-    let names: Vec<(String, bool)> = files
-        .iter()
-        .map(|p| (read_json(p)["name"].as_str().unwrap().to_string(), true))
-        .collect();
+    let raw: Vec<PathBuf> = if repo().join(RAW_0_2_VECTORS).is_dir() {
+        vector_files(RAW_0_2_VECTORS)
+    } else {
+        Vec::new()
+    };
+    let name = |p: &PathBuf| read_json(p)["name"].as_str().unwrap().to_string();
     let paths: Vec<String> = files
         .iter()
+        .chain(&raw)
         .map(|p| p.to_str().unwrap().to_string())
         .collect();
-    let mut args = vec!["examples/js/run_vectors.mjs", DEFAULT_POLICY_WASM];
-    args.extend(paths.iter().map(String::as_str));
-    let out = node(&args);
+    for (wasm, contract) in [
+        (DEFAULT_POLICY_WASM, "bittensor:vesting@0.2.0"),
+        (DEFAULT_POLICY_0_1_WASM, "bittensor:vesting@0.1.0"),
+    ] {
+        let runs_raw = contract.ends_with("@0.2.0");
+        let names: Vec<(String, bool)> = files
+            .iter()
+            .chain(raw.iter().filter(|_| runs_raw))
+            .map(|p| (name(p), true))
+            .collect();
+        let mut args = vec!["examples/js/run_vectors.mjs", wasm];
+        args.extend(paths.iter().map(String::as_str));
+        let out = node(&args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{wasm}: {stdout}{stderr}");
+        assert!(stdout.starts_with("policy default@"), "{stdout}");
+        assert!(
+            stdout
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with(&format!("contract {contract}"))),
+            "{wasm}: {stdout}"
+        );
+        assert_eq!(verdicts(&stdout), names, "{wasm}: {stdout}");
+        let last = if runs_raw || raw.is_empty() {
+            format!("{} passed, 0 failed", names.len())
+        } else {
+            format!("{} passed, 0 failed, {} skipped", names.len(), raw.len())
+        };
+        assert_eq!(
+            stdout.lines().last(),
+            Some(last.as_str()),
+            "{wasm}: {stdout}"
+        );
+        assert!(!stdout.contains("FAIL"), "{wasm}: {stdout}");
+    }
+}
+
+#[test]
+fn js_contract_adapter_tests_pass() {
+    // examples/js/test_contract.mjs: the 0.1 <-> 0.2 adapter on its own (UTF-8 byte order
+    // of the account table, ledgers flattened and back, invalid output), the 0.1 build
+    // behind a 0.2 face, and the 0.2 build against the 0.1 one.
+    let out = node_env(
+        &["--test", "examples/js/test_contract.mjs"],
+        &[
+            ("VESTING_WASM_0_1", DEFAULT_POLICY_0_1_WASM),
+            ("VESTING_WASM_0_2", DEFAULT_POLICY_WASM),
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("\n# fail 0\n"), "{stdout}");
+    assert!(!stdout.contains("# SKIP VESTING_WASM_0_2"), "{stdout}");
+}
+
+#[test]
+fn js_0_1_and_0_2_builds_agree_on_every_vector() {
+    // The 0.2 build through the adapter gives the 0.1 build's results, vector by vector.
+    let files: Vec<PathBuf> = ["tests/vectors/default", "tests/vectors/contract"]
+        .iter()
+        .flat_map(|d| vector_files(d))
+        .collect();
+    let out = node(&[
+        "examples/js/compare_contracts.mjs",
+        DEFAULT_POLICY_0_1_WASM,
+        DEFAULT_POLICY_WASM,
+        "tests/vectors/default",
+        "tests/vectors/contract",
+    ]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.starts_with("policy default@"), "{stdout}");
-    assert_eq!(verdicts(&stdout), names, "{stdout}");
     assert_eq!(
         stdout.lines().last(),
-        Some(format!("{} passed, 0 failed", files.len()).as_str()),
+        Some(format!("{} same, 0 different", files.len()).as_str()),
         "{stdout}"
     );
-    assert!(!stdout.contains("FAIL"), "{stdout}");
 }
 
 #[test]
@@ -368,5 +452,6 @@ fn js_types_are_what_jco_generates_from_the_wit() {
     let out = node(&["examples/js/gen_types.mjs", "--check"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("types/ is current (3 files)"), "{stdout}");
+    // Both contracts: types/ (wit/vesting.wit) and types/0.1.0/ (wit/0.1.0/vesting.wit).
+    assert!(stdout.contains("types/ is current (6 files)"), "{stdout}");
 }

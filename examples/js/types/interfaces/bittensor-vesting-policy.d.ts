@@ -1,4 +1,4 @@
-/** @module Interface bittensor:vesting/policy@0.1.0 **/
+/** @module Interface bittensor:vesting/policy@0.2.0 **/
 /**
  * Name, version, contract and the parameter schema with defaults.
  */

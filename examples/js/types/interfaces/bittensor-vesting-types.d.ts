@@ -1,8 +1,12 @@
-/** @module Interface bittensor:vesting/types@0.1.0 **/
+/** @module Interface bittensor:vesting/types@0.2.0 **/
 /**
  * Fixed point with 9 decimals: 1_000_000_000 is 1.0.
  */
 export type Fixed = bigint;
+/**
+ * An account (hotkey or coldkey): an index into the input's `accounts`.
+ */
+export type Account = number;
 /**
  * Why a call was refused. A policy returns these instead of trapping.
  * # Variants
@@ -92,7 +96,7 @@ export interface PolicyInfo {
   name: string,
   version: string,
   /**
-   * The contract this policy implements, e.g. "bittensor:vesting@0.1.0".
+   * The contract this policy implements, e.g. "bittensor:vesting@0.2.0".
    */
   contract: string,
   description: string,
@@ -102,8 +106,8 @@ export interface PolicyInfo {
  * A coldkey's alpha on (hotkey, netuid) at one block.
  */
 export interface Position {
-  hotkey: string,
-  coldkey: string,
+  hotkey: Account,
+  coldkey: Account,
   netuid: number,
   alpha: bigint,
 }
@@ -171,11 +175,15 @@ export interface Flow {
    */
   eventIndex: number,
   kind: FlowKind,
-  hotkey: string,
   /**
-   * Empty when the event names no coldkey (dividend) .
+   * The empty account for an alpha fee whose hotkey is unknown and a root claim of
+   * every hotkey of the coldkey.
    */
-  coldkey: string,
+  hotkey: Account,
+  /**
+   * The empty account when the event names no coldkey (dividend).
+   */
+  coldkey: Account,
   netuid: number,
   /**
    * The alpha amount (never the TAO one).
@@ -185,9 +193,13 @@ export interface Flow {
    * The other side: the other hotkey of a move, the other coldkey of a transfer,
    * the miner hotkey of an auto-stake.
    */
-  counterparty?: string,
+  counterparty?: Account,
 }
 export interface AttributionInput {
+  /**
+   * Every account the positions and flows name (see the package's documentation).
+   */
+  accounts: Array<string>,
   /**
    * The subnet being tracked; positions and flows of other subnets are ignored.
    */
@@ -206,8 +218,8 @@ export interface AttributionInput {
  * One position's change across an epoch, split by cause.
  */
 export interface PositionAttribution {
-  hotkey: string,
-  coldkey: string,
+  hotkey: Account,
+  coldkey: Account,
   netuid: number,
   before: bigint,
   after: bigint,
@@ -227,74 +239,55 @@ export interface PositionAttribution {
   residue: bigint,
 }
 /**
- * # Variants
+ * Every holder's ledger: its tranches, oldest first, each a slice of the holder's stake
+ * with its history. Four lists, flat, so that a ledger crosses the boundary as a few
+ * copies of integers:
  * 
- * ## `"manual"`
+ * - ledger `i` belongs to `holders[i]` (a holder appears once; outputs list them
+ *   ascending), has
+ *   `unmatched-outflow[i]` and the next `tranche-counts[i]` tranches of `tranches`;
+ * - a tranche is 8 consecutive `u64` of `tranches`, in this order:
+ *   0. kind: 0 manual (stake put in by hand, or held before tracking began), 1 earned
+ *      (stake earned by emission; it vests on a schedule);
+ *   1. start: first block of the bucket this tranche collects; its vesting schedule
+ *      starts here;
+ *   2. block: amount-weighted mean block at which its alpha came in (its age);
+ *   3. amount: alpha credited to it in total;
+ *   4. remaining: alpha of it still held;
+ *   5. scheduled: the part of `amount` on the vesting schedule (the rest vested at
+ *      once);
+ *   6. released: alpha released (vested) so far;
+ *   7. sold-locked: alpha consumed by outflows while still locked (not released).
  * 
- * Stake the holder put in by hand (or held before tracking began).
- * ## `"earned"`
- * 
- * Stake earned by emission; it vests on a schedule.
+ * The three per-holder lists have the same length, the counts add up to
+ * `len(tranches) / 8`, and any other shape is `length-mismatch`.
  */
-export type TrancheKind = 'manual' | 'earned';
-/**
- * A slice of a holder's stake, with its history.
- */
-export interface Tranche {
-  kind: TrancheKind,
+export interface Ledgers {
   /**
-   * First block of the bucket this tranche collects; its vesting schedule starts here.
+   * The coldkey (or hotkey, when the policy tracks holders per hotkey) of each ledger.
    */
-  start: bigint,
-  /**
-   * Amount-weighted mean block at which its alpha came in: its age reference.
-   */
-  block: bigint,
-  /**
-   * Alpha credited to it in total.
-   */
-  amount: bigint,
-  /**
-   * Alpha of it still held.
-   */
-  remaining: bigint,
-  /**
-   * The part of `amount` on the vesting schedule; the rest vested at once.
-   */
-  scheduled: bigint,
-  /**
-   * Alpha released (vested) so far.
-   */
-  released: bigint,
-  /**
-   * Alpha consumed by outflows while it was still locked (not yet released).
-   */
-  soldLocked: bigint,
-}
-/**
- * A holder's ledger: its tranches, oldest first.
- */
-export interface HolderLedger {
-  /**
-   * The coldkey (or hotkey, when the policy tracks holders per hotkey).
-   */
-  holder: string,
-  tranches: Array<Tranche>,
+  holders: Uint32Array,
   /**
    * Outflows larger than the whole ledger: alpha the ledger could not match.
    */
-  unmatchedOutflow: bigint,
+  unmatchedOutflow: BigUint64Array,
+  trancheCounts: Uint32Array,
+  tranches: BigUint64Array,
 }
 /**
  * Earnings of one position at one block (from `attribute`).
  */
 export interface Earning {
-  hotkey: string,
-  coldkey: string,
+  hotkey: Account,
+  coldkey: Account,
   block: bigint,
   alpha: bigint,
 }
 export interface LedgerInput {
+  /**
+   * Every account the ledgers, earnings and flows name.
+   */
+  accounts: Array<string>,
   netuid: number,
   /**
    * Apply everything up to and including this block.
@@ -303,7 +296,7 @@ export interface LedgerInput {
   /**
    * The holders' ledgers as the last step returned them.
    */
-  ledgers: Array<HolderLedger>,
+  ledgers: Ledgers,
   earnings: Array<Earning>,
   /**
    * Manual flows since the last step (earning kinds are ignored here).
@@ -314,7 +307,7 @@ export interface LedgerInput {
  * One vesting payment: alpha of an earned tranche that became free.
  */
 export interface Release {
-  holder: string,
+  holder: Account,
   /**
    * The tranche's `start`.
    */
@@ -329,7 +322,7 @@ export interface Release {
  * How one outflow was matched against a holder's tranches.
  */
 export interface Consumption {
-  holder: string,
+  holder: Account,
   block: bigint,
   alpha: bigint,
   fromManual: bigint,
@@ -350,19 +343,23 @@ export interface LedgerOutput {
   /**
    * Every holder's updated ledger, sorted by holder.
    */
-  ledgers: Array<HolderLedger>,
+  ledgers: Ledgers,
   releases: Array<Release>,
   consumptions: Array<Consumption>,
 }
 export interface HoldingsInput {
+  /**
+   * Every account the ledgers name.
+   */
+  accounts: Array<string>,
   block: bigint,
-  ledgers: Array<HolderLedger>,
+  ledgers: Ledgers,
 }
 /**
  * How much and how long one holder holds.
  */
 export interface Holding {
-  holder: string,
+  holder: Account,
   /**
    * Alpha the ledger holds (manual and earned).
    */
@@ -392,18 +389,22 @@ export interface Holding {
 }
 export interface Miner {
   uid: number,
-  hotkey: string,
-  coldkey: string,
+  hotkey: Account,
+  coldkey: Account,
 }
 export interface MultipliersInput {
+  /**
+   * Every account the holdings and miners name.
+   */
+  accounts: Array<string>,
   block: bigint,
   holdings: Array<Holding>,
   miners: Array<Miner>,
 }
 export interface MinerMultiplier {
   uid: number,
-  hotkey: string,
-  holder: string,
+  hotkey: Account,
+  holder: Account,
   /**
    * In [0, max_multiplier]; 0 below minimum_stake.
    */
@@ -420,11 +421,15 @@ export interface MinerMultiplier {
 }
 export interface WeightsInput {
   /**
+   * Every account the hotkeys and multipliers name.
+   */
+  accounts: Array<string>,
+  /**
    * The validator's weights by uid: three lists of equal length.
    */
   uids: Uint16Array,
   weights: Float64Array,
-  hotkeys: Array<string>,
+  hotkeys: Uint32Array,
   /**
    * The latest multipliers, by uid (a uid whose hotkey changed does not match).
    */
