@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run conformance vectors against a policy component from Python.
 
-    python3 run_vectors.py <policy.wasm> <vectors dir> [<vectors dir> ...]
+    python3 run_vectors.py <policy.wasm> [<vectors dir> ...]
 
 Each ``*.json`` file of each directory (sorted by path) is one vector: a contract
 function, its ``params`` and ``input``, and either the exact output it must produce
@@ -10,8 +10,20 @@ only an error code (``expect_error``). The output is judged exactly like the Rus
 (``host/src/policy/vectors.rs``): exact JSON equality, where an integer never equals a
 float or a bool.
 
-Prints one line per vector and a last line ``N passed, M failed``; exits 0 only when
-every vector passed (1 when one failed, 2 on a usage or load error).
+The policy may speak either contract this host speaks (``bittensor:vesting@0.1.0`` or
+``@0.2.0``). A vector without a ``contract`` field is contract-neutral, in the 0.1 shape
+(account strings, lists of holder ledgers): it runs against a 0.1 policy as it is and
+against a 0.2 policy through the adapter (``bittensor_vesting.contract``). A vector with a
+top-level ``"contract": "bittensor:vesting@0.2.0"`` (``tests/vectors/contract-0.2``) is raw:
+it runs only against a policy of that contract, unadapted (``policy.call(..., raw=True)``),
+and is skipped, and said so, for the others (``"contract": "bittensor:vesting@0.1.0"`` names
+the 0.1 shape: contract-neutral). Without directories it runs the repository's
+``tests/vectors/default``, ``tests/vectors/contract`` and, when it exists,
+``tests/vectors/contract-0.2``.
+
+Prints one line per vector (``  pass  ``, ``  FAIL  ``, ``  skip  ``) and a last line
+``N passed, M failed`` (``, K skipped`` when some were); exits 0 only when no vector failed
+(1 when one failed, 2 on a usage or load error).
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from typing import Any, List, Tuple
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vesting_policy import (  # noqa: E402
+    CONTRACTS,
     Policy,
     PolicyCallError,
     PolicyInputError,
@@ -31,7 +44,13 @@ from vesting_policy import (  # noqa: E402
 )
 
 #: The keys a vector may have (the Rust `Vector` denies unknown fields).
-VECTOR_KEYS = {"name", "description", "function", "params", "input", "expect", "expect_error"}
+VECTOR_KEYS = {"name", "description", "contract", "function", "params", "input", "expect", "expect_error"}
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+#: The repository's contract-neutral vectors (0.1 shape), run against every policy.
+DEFAULT_VECTORS = ["tests/vectors/default", "tests/vectors/contract"]
+#: The raw 0.2 vectors, run only against 0.2 policies (when the directory exists).
+RAW_VECTORS = "tests/vectors/contract-0.2"
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -103,15 +122,31 @@ def load_dir(directory: str) -> List[Tuple[str, Any]]:
             for key in ("name", "function"):
                 if not isinstance(v.get(key), str):
                     raise ValueError(f"missing or non-string `{key}`")
+            if "contract" in v and v["contract"] not in CONTRACTS:
+                raise ValueError(f"`contract` {dumps(v['contract'])} is none this host speaks ({', '.join(CONTRACTS)})")
             out.append((path, v))
         except (OSError, ValueError) as e:
             out.append((path, ValueError(f"not a conformance vector: {e}")))
     return out
 
 
+def is_raw(v: dict) -> bool:
+    """A vector in the shape of a contract other than the 0.1 shape every policy is called in."""
+    return v.get("contract", CONTRACTS[0]) != CONTRACTS[0]
+
+
+def skip_reason(policy: Policy, v: dict) -> str:
+    """Why ``policy`` does not run the vector (a raw vector of another contract), or ""."""
+    if not is_raw(v) or v["contract"] == policy.contract:
+        return ""
+    return f"a {v['contract']} vector; the policy speaks {policy.contract}"
+
+
 def call(policy: Policy, v: dict) -> Any:
     """The vector's function on ``policy``: its JSON-shaped output ``{"Ok"|"Err": ...}``.
-    Raises when the call fails outright (trap, limit, input that does not fit)."""
+    A contract-neutral vector goes through the adapter (for a 0.2 policy), a raw one (with
+    ``contract``) passes unadapted. Raises when the call fails outright (trap, limit, input
+    that does not fit)."""
     function = v["function"]
     if function not in policy.functions:
         raise ValueError(f"unknown function `{function}`")
@@ -121,7 +156,7 @@ def call(policy: Policy, v: dict) -> Any:
         if name not in available:
             raise ValueError(f"`{function}` takes `{name}`, which a vector cannot give")
         args[name] = available[name]
-    out = policy.call(function, **args)
+    out = policy.call(function, raw=is_raw(v), **args)
     if isinstance(out, dict) and len(out) == 1 and ("Ok" in out or "Err" in out):
         return out
     return {"Ok": out}  # a function that cannot fail (info)
@@ -144,9 +179,9 @@ def judge(v: dict, got: Any) -> str:
 
 
 def main(argv: List[str]) -> int:
-    if len(argv) < 3:
+    if len(argv) < 2:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        print("usage: run_vectors.py <policy.wasm> <vectors dir> [<vectors dir> ...]", file=sys.stderr)
+        print("usage: run_vectors.py <policy.wasm> [<vectors dir> ...]", file=sys.stderr)
         return 2
     try:
         policy = Policy.load(argv[1])
@@ -154,8 +189,18 @@ def main(argv: List[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"policy {policy.label}")
-    passed = failed = 0
-    for directory in argv[2:]:
+    adapted = " (contract-neutral vectors through the 0.1 adapter)" if policy.contract != CONTRACTS[0] else ""
+    print(f"contract {policy.contract}{adapted}")
+    directories = argv[2:]
+    if not directories:
+        directories = [os.path.relpath(os.path.join(REPO, d)) for d in DEFAULT_VECTORS]
+        raw = os.path.join(REPO, RAW_VECTORS)
+        if os.path.isdir(raw):
+            directories.append(os.path.relpath(raw))
+        else:
+            print(f"(no raw vectors: {RAW_VECTORS} does not exist)")
+    passed = failed = skipped = 0
+    for directory in directories:
         vectors = load_dir(directory)
         if not vectors:
             print(f"error: no vectors found in {directory}", file=sys.stderr)
@@ -165,6 +210,11 @@ def main(argv: List[str]) -> int:
                 reason, name = str(v), os.path.basename(path)
             else:
                 name = v["name"]
+                skip = skip_reason(policy, v)
+                if skip:
+                    skipped += 1
+                    print(f"  skip  {name} ({path}): {skip}")
+                    continue
                 try:
                     reason = judge(v, call(policy, v))
                 except (PolicyCallError, PolicyInputError, ValueError, TypeError) as e:
@@ -175,7 +225,7 @@ def main(argv: List[str]) -> int:
             else:
                 passed += 1
                 print(f"  pass  {name}")
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 0 if failed == 0 else 1
 
 

@@ -4,6 +4,9 @@
 ``import vesting_policy`` keeps working for the scripts next to this file
 (``run_vectors.py``): it is the package's module, from this checkout's ``python/src``
 (so the examples run the code they ship with), else from the installed package.
+
+It runs policies of both contracts, ``bittensor:vesting@0.1.0`` and ``@0.2.0``, and presents
+both in the 0.1 shape (the adapter is ``bittensor_vesting.contract``; ``raw=True`` skips it).
 """
 
 import os

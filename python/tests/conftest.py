@@ -1,20 +1,60 @@
-"""Fixtures: the real `vesting` binary, `vesting devnet` and `vesting run` as subprocesses.
+"""Fixtures: the real `vesting` binary, `vesting devnet` and `vesting run` as subprocesses,
+and the policy components the contract tests run.
 
 The binary is ``$VESTING_BIN``, else this checkout's ``target/debug/vesting``; without one
-every test fails (never skips) saying how to build it.
+every test that needs it fails (never skips) saying how to build it.
+
+The policy components (see ``test_policy_contracts.py``):
+
+- ``$VESTING_POLICY_WASM_V1``, else ``tests/fixtures/policies/default-0.1.0.wasm``: the
+  default policy speaking ``bittensor:vesting@0.1.0`` (required: without it those tests fail);
+- ``$VESTING_POLICY_WASM_V2`` (the Rust end-to-end test passes its build of the default
+  policy), else ``/work/artifacts/default-0.2.wasm`` when it exists: the default policy
+  built for ``bittensor:vesting@0.2.0``, compared with the 0.1 fixture vector by vector.
+
+Without a 0.2 build the 0.2 side runs on the fixture presented as a 0.2 policy (through the
+adapter both ways), and the tests that need a real 0.2 build are not defined (none skips).
 """
 
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator, List, Optional
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = "cargo build -p vesting-host --bin vesting"
+
+try:
+    import bittensor_vesting  # noqa: F401  (the installed package, as `pip install ./python`)
+except ImportError:
+    # Not installed: the checkout's sources (`python3 -m pytest python/tests` in a checkout).
+    sys.path.insert(0, str(REPO / "python" / "src"))
+
+V1_FIXTURE = REPO / "tests" / "fixtures" / "policies" / "default-0.1.0.wasm"
+V2_ARTIFACT = Path("/work/artifacts/default-0.2.wasm")
+
+
+def policy_wasm_v1() -> Path:
+    return Path(os.environ.get("VESTING_POLICY_WASM_V1") or V1_FIXTURE)
+
+
+def policy_wasm_v2() -> Optional[Path]:
+    """``$VESTING_POLICY_WASM_V2``, else the 0.2 artifact when it exists, else None."""
+    v2 = os.environ.get("VESTING_POLICY_WASM_V2")
+    if v2:
+        return Path(v2)
+    return V2_ARTIFACT if V2_ARTIFACT.is_file() else None
+
+
+def other_policy_wasms() -> List[Path]:
+    """The builds to compare with the 0.1 fixture: the 0.2 build, when there is one."""
+    v2 = policy_wasm_v2()
+    return [] if v2 is None else [v2]
 
 
 def free_port() -> int:

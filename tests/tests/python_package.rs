@@ -1,7 +1,8 @@
 //! The Python package (`python/`, `bittensor-vesting`): installed with pip into a virtual
 //! environment under the target directory, its own pytest suite (`python/tests`) runs
 //! against this build's `vesting` binary (`VESTING_BIN`), which it starts as `vesting
-//! devnet` and `vesting run` processes. Every test must pass; none may be skipped.
+//! devnet` and `vesting run` processes, and this build's default policy (the 0.2 contract,
+//! `VESTING_POLICY_WASM_V2`) beside the 0.1 fixture. Every test must pass; none may be skipped.
 //!
 //! Needs `python3` (with `venv`) and the packages of `python/requirements-test.txt` (pytest,
 //! numpy) and `wasmtime`; the environment sees the system's site-packages, so CI's
@@ -9,7 +10,7 @@
 //! this test with how to install them.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use vesting_e2e::{repo, vesting_bin};
+use vesting_e2e::{DEFAULT_POLICY_WASM, repo, vesting_bin};
 
 const INSTALL: &str =
     "pip install -r examples/python/requirements.txt -r python/requirements-test.txt";
@@ -102,6 +103,9 @@ fn python_package_installs_and_its_pytest_suite_passes() {
         ])
         .current_dir(&python_dir)
         .env("VESTING_BIN", &bin)
+        // The 0.2 build of the default policy, compared with the 0.1 fixture
+        // (tests/fixtures/policies/default-0.1.0.wasm) by `test_policy_contracts.py`.
+        .env("VESTING_POLICY_WASM_V2", DEFAULT_POLICY_WASM)
         .env_remove("PYTHONPATH")
         .output()
         .expect("run pytest");

@@ -11,7 +11,8 @@
 
 :mod:`bittensor_vesting.weights` has the two weight paths as plain functions (the service's
 ``POST /weights/apply``, or the policy ``.wasm`` run here), :mod:`bittensor_vesting.policy`
-runs any policy component with ``wasmtime``.
+runs any policy component with ``wasmtime``, of either contract (``bittensor:vesting@0.1.0``
+or ``@0.2.0``, presented in the 0.1 shape through :mod:`bittensor_vesting.contract`).
 """
 
 from .system import AdjustedWeights, Health, MinerStats, VestingStats, VestingSystem, find_vesting_bin
