@@ -12,11 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use vesting_host::policy::{Earning, Flow, HolderLedger, sample};
+use vesting_host::policy::{Earning, Flow, HolderLedger, LedgerInput, contract, sample};
 use vesting_host::store::{BlockRecord, LedgerStepRecord, Store};
-use vesting_policy_default::{DefaultPolicy, Guest, types as native};
+use vesting_policy_default::{DefaultPolicy, Guest};
 
-/// The same value in the other crate's types (both derive serde from the same WIT).
+/// The same value in the other crate's types (both derive serde from the same WIT: the
+/// host's 0.2.0 bindings and the policy crate).
 fn convert<T: Serialize, U: DeserializeOwned>(v: &T) -> U {
     serde_json::from_value(serde_json::to_value(v).expect("serialize")).expect("same shape")
 }
@@ -37,7 +38,7 @@ fn run(miners: usize, days: u64, dir: &Path) {
     let db = dir.join(format!("history-{miners}.db"));
     let mut store = Store::open(&db).expect("store");
     let params = DefaultPolicy::resolve_params(Vec::new()).expect("params");
-    let mut ledgers: Vec<native::HolderLedger> = Vec::new();
+    let mut ledgers: Vec<HolderLedger> = Vec::new();
     let mut writes = Vec::new();
     let t0 = Instant::now();
     let mut step_time = Duration::ZERO;
@@ -46,21 +47,21 @@ fn run(miners: usize, days: u64, dir: &Path) {
         let block = sample::EPOCH_BLOCKS * (e + 1);
         let (mut earnings, mut flows): (Vec<Earning>, Vec<Flow>) = (vec![], vec![]);
         sample::activity(miners, e, &mut earnings, &mut flows);
+        // The host's values in the contract's 0.2.0 shape, as the host hands them over.
+        let input = contract::ledger_input(&LedgerInput {
+            netuid: 1,
+            block: block + 1,
+            ledgers: std::mem::take(&mut ledgers),
+            earnings,
+            flows,
+        });
         let t = Instant::now();
-        let out = DefaultPolicy::ledger_step(
-            params.clone(),
-            native::LedgerInput {
-                netuid: 1,
-                block: block + 1,
-                ledgers: std::mem::take(&mut ledgers),
-                earnings: convert(&earnings),
-                flows: convert(&flows),
-            },
-        )
-        .expect("ledger step");
+        let out = DefaultPolicy::ledger_step(params.clone(), convert(&input)).expect("ledger step");
         step_time += t.elapsed();
-        ledgers = out.ledgers;
-        let host: Vec<HolderLedger> = convert(&ledgers);
+        ledgers = contract::ledger_output_back(convert(&out), &input.accounts)
+            .expect("valid output")
+            .ledgers;
+        let host = ledgers.clone();
         // The blocks since the last epoch (the store takes blocks without gaps), written in
         // one batch with the epoch's step as catch-up does.
         let recs: Vec<BlockRecord> = (next..=block + 1)

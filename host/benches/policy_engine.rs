@@ -18,7 +18,8 @@
 //! (env MINERS = 256, DAYS = 30, RUNS = 31).
 
 use std::time::{Duration, Instant};
-use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, VestingPolicy, sample};
+use vesting_host::policy::v0_2::{VestingPolicy, VestingPolicyPre};
+use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, contract, sample};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
@@ -131,10 +132,8 @@ fn main() {
         let engine = engine(v);
         let component = Component::new(&engine, DEFAULT_POLICY_WASM).expect("compile");
         let linker: Linker<()> = Linker::new(&engine);
-        let pre = vesting_host::policy::VestingPolicyPre::new(
-            linker.instantiate_pre(&component).expect("pre"),
-        )
-        .expect("contract");
+        let pre = VestingPolicyPre::new(linker.instantiate_pre(&component).expect("pre"))
+            .expect("contract");
         let instantiate = median(
             (0..runs)
                 .map(|_| {
@@ -168,11 +167,17 @@ fn main() {
             call(f);
             median((0..runs).map(|_| call(f)).collect())
         };
-        let p = &s.params;
+        // The inputs in the contract's 0.2.0 shape, prepared once: only the call is timed.
+        let p = &contract::params(&s.params);
+        let (h, m, w) = (
+            contract::holdings_input(&s.holdings),
+            contract::multipliers_input(&s.multipliers),
+            contract::weights_input(&s.weights),
+        );
         let holdings = time(&mut |i, st| {
             std::hint::black_box(
                 i.bittensor_vesting_policy()
-                    .call_holdings(st, p, &s.holdings)
+                    .call_holdings(st, p, &h)
                     .expect("call")
                     .expect("holdings"),
             );
@@ -180,7 +185,7 @@ fn main() {
         let multipliers = time(&mut |i, st| {
             std::hint::black_box(
                 i.bittensor_vesting_policy()
-                    .call_multipliers(st, p, &s.multipliers)
+                    .call_multipliers(st, p, &m)
                     .expect("call")
                     .expect("multipliers"),
             );
@@ -188,7 +193,7 @@ fn main() {
         let weights = time(&mut |i, st| {
             out = Some(
                 i.bittensor_vesting_policy()
-                    .call_apply_weights(st, p, &s.weights)
+                    .call_apply_weights(st, p, &w)
                     .expect("call")
                     .expect("apply-weights"),
             );

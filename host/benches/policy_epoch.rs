@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
-use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, sample};
+use vesting_host::policy::{DEFAULT_POLICY_WASM, Limits, PolicyEngine, contract, sample};
 use vesting_policy_default::{DefaultPolicy, Guest, types as native};
 
 fn env(name: &str, default: usize) -> usize {
@@ -85,7 +85,9 @@ fn bench(
     );
 
     let p = &s.params;
-    let np: Vec<native::Param> = to_native(p);
+    // The native build takes the contract's 0.2.0 shape: the host's values through the
+    // adapter, prepared outside the timing (the wasm column pays for its adapter).
+    let np: Vec<native::Param> = to_native(&contract::params(p));
     let (na, nl, nh, nm, nw): (
         native::AttributionInput,
         native::LedgerInput,
@@ -93,11 +95,11 @@ fn bench(
         native::MultipliersInput,
         native::WeightsInput,
     ) = (
-        to_native(&s.attribution),
-        to_native(&s.ledger),
-        to_native(&s.holdings),
-        to_native(&s.multipliers),
-        to_native(&s.weights),
+        to_native(&contract::attribution_input(&s.attribution)),
+        to_native(&contract::ledger_input(&s.ledger)),
+        to_native(&contract::holdings_input(&s.holdings)),
+        to_native(&contract::multipliers_input(&s.multipliers)),
+        to_native(&contract::weights_input(&s.weights)),
     );
 
     let rows: Vec<(&str, Duration, Duration, u64)> = vec![

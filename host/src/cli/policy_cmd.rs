@@ -103,19 +103,26 @@ pub fn run(cmd: PolicyCommand, json: bool) -> anyhow::Result<bool> {
             let policy = engine.load(&read_policy(&file)?)?;
             let outcomes = vectors::run_dir(&policy, &dir, bless)?;
             let failed = outcomes.iter().filter(|o| !o.passed).count();
+            let skipped = outcomes.iter().filter(|o| o.skipped).count();
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcomes)?);
             } else {
-                println!("policy {}", policy.label());
+                println!("policy {} ({})", policy.label(), policy.contract().name());
                 for o in &outcomes {
-                    match o.passed {
-                        true => println!("  pass  {}", o.name),
-                        false => {
+                    match (o.passed, o.skipped) {
+                        (_, true) => println!("  skip  {}: {}", o.name, o.reason),
+                        (true, false) => println!("  pass  {}", o.name),
+                        (false, false) => {
                             println!("  FAIL  {} ({}): {}", o.name, o.file.display(), o.reason)
                         }
                     }
                 }
-                println!("{} passed, {} failed", outcomes.len() - failed, failed);
+                let ran = outcomes.len() - skipped;
+                print!("{} passed, {} failed", ran - failed, failed);
+                match skipped {
+                    0 => println!(),
+                    n => println!(", {n} skipped (for another contract)"),
+                }
             }
             if outcomes.is_empty() {
                 anyhow::bail!("no vectors found in {}", dir.display());

@@ -46,7 +46,15 @@ impl std::fmt::Display for Report {
                 info.name, info.version, info.description
             )?;
         }
-        writeln!(f, "contract: {}", self.contract.as_deref().unwrap_or("?"))?;
+        let contract = self.contract.as_deref().unwrap_or("?");
+        match super::contract::Contract::of_name(contract) {
+            Some(c) if c != super::contract::Contract::NEWEST => writeln!(
+                f,
+                "contract: {contract} (older: this host still runs it; new policies implement {})",
+                super::contract::Contract::NEWEST.name()
+            )?,
+            _ => writeln!(f, "contract: {contract}")?,
+        }
         writeln!(
             f,
             "imports:  {}",

@@ -2,8 +2,10 @@
 //! a linker that provides nothing, and a cache of compiled policies keyed by the wasm's
 //! sha256, in memory and optionally on disk.
 
+use super::bindings::{v0_1, v0_2};
+use super::contract::Contract;
 use super::error::LoadError;
-use super::loaded::Policy;
+use super::loaded::{Policy, Pre};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -82,19 +84,7 @@ impl PolicyEngine {
         }
         let component = self.compile(&sha, wasm)?;
         let imports = self.imports(&component);
-        let foreign: Vec<&String> = imports
-            .iter()
-            .filter(|i| !super::ALLOWED_IMPORTS.contains(&i.as_str()))
-            .collect();
-        if !foreign.is_empty() {
-            let names: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
-            return Err(LoadError::Imports(names.join(", ")));
-        }
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .and_then(super::VestingPolicyPre::new)
-            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        let pre = self.pre(&component, &imports)?;
         let policy = Arc::new(Policy::new(
             self.engine.clone(),
             pre,
@@ -110,6 +100,49 @@ impl PolicyEngine {
     }
 
     /// The names a component imports.
+    /// The component ready to instantiate, by the contract its exports implement; it may
+    /// import nothing but that contract's types.
+    fn pre(&self, component: &Component, imports: &[String]) -> Result<Pre, LoadError> {
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let Some(contract) = Contract::ALL
+            .into_iter()
+            .find(|c| exports.iter().any(|e| e == c.export()))
+        else {
+            return Err(LoadError::Contract(format!(
+                "it exports {}",
+                if exports.is_empty() {
+                    String::from("nothing")
+                } else {
+                    exports.join(", ")
+                }
+            )));
+        };
+        let foreign: Vec<&str> = imports
+            .iter()
+            .map(String::as_str)
+            .filter(|i| *i != contract.types_import())
+            .collect();
+        if !foreign.is_empty() {
+            return Err(LoadError::Imports {
+                found: foreign.join(", "),
+                allowed: contract.types_import(),
+            });
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+        match contract {
+            Contract::V0_1 => v0_1::VestingPolicyPre::new(pre).map(Pre::V0_1),
+            Contract::V0_2 => v0_2::VestingPolicyPre::new(pre).map(Pre::V0_2),
+        }
+        .map_err(|e| LoadError::Contract(format!("{}: {e:#}", contract.export())))
+    }
+
     pub fn imports(&self, component: &Component) -> Vec<String> {
         component
             .component_type()

@@ -7,9 +7,14 @@ use super::ErrorCode;
 pub enum LoadError {
     #[error("not a valid wasm component: {0}")]
     Compile(String),
-    #[error("the component imports {0}; a policy may import nothing but the contract's types ({allowed})", allowed = super::ALLOWED_IMPORTS.join(", "))]
-    Imports(String),
-    #[error("the component does not implement {export}: {0}", export = super::EXPORT)]
+    #[error(
+        "the component imports {found}; a policy may import nothing but the contract's types ({allowed})"
+    )]
+    Imports {
+        found: String,
+        allowed: &'static str,
+    },
+    #[error("the component does not implement a contract this host speaks ({speaks}): {0}", speaks = super::contract::Contract::ALL.map(|c| c.export()).join(" or "))]
     Contract(String),
     #[error("{0}")]
     Call(#[from] CallError),

@@ -6,6 +6,7 @@
 mod bindings;
 mod builtin;
 pub mod check;
+pub mod contract;
 pub mod decision;
 mod engine;
 mod error;
@@ -20,12 +21,8 @@ pub use engine::{Limits, PolicyEngine, default_cache_dir};
 pub use error::{CallError, Failure, LoadError};
 pub use loaded::Policy;
 
-/// The contract this host speaks.
-pub const CONTRACT: &str = "bittensor:vesting@0.1.0";
-/// The contract's interface a policy must export.
-pub const EXPORT: &str = "bittensor:vesting/policy@0.1.0";
-/// The only import a policy may have: the contract's own types.
-pub const ALLOWED_IMPORTS: &[&str] = &["bittensor:vesting/types@0.1.0"];
+/// The contract new policies implement (the host also runs `bittensor:vesting@0.1.0`).
+pub const CONTRACT: &str = "bittensor:vesting@0.2.0";
 /// 1.0 in the contract's fixed point.
 pub const ONE: u64 = 1_000_000_000;
 

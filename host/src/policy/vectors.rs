@@ -2,6 +2,11 @@
 //! output, run against any policy (like `opa test`). A vector expects either an exact
 //! output (`expect`, as serde writes `Result`: `{"Ok": ...}` / `{"Err": ...}`) or only an
 //! error code (`expect_error`), which is what contract-level vectors use.
+//!
+//! A vector is written in the host's (0.1.0) shape and runs against a policy of either
+//! contract (a 0.2.0 policy through the adapter), unless it names a `contract`: then it
+//! runs only against policies of that contract, its input in that contract's own shape
+//! (`tests/vectors/contract-0.2/`), and is skipped for the others.
 
 use super::*;
 use serde::{Deserialize, Serialize};
@@ -15,6 +20,9 @@ pub struct Vector {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Only for policies of this contract, input in its shape (see the module's doc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
     /// The contract function: info, resolve-params, attribute, ledger-step, holdings,
     /// multipliers, apply-weights.
     pub function: String,
@@ -34,8 +42,24 @@ pub struct Outcome {
     pub file: PathBuf,
     pub name: String,
     pub passed: bool,
-    /// Why it failed (empty when it passed).
+    /// Not run: the vector is for another contract than the policy's.
+    pub skipped: bool,
+    /// Why it failed or was skipped (empty when it passed).
     pub reason: String,
+}
+
+impl Vector {
+    /// Why this vector does not apply to `policy`, if it does not.
+    pub fn skip_reason(&self, policy: &Policy) -> Option<String> {
+        let c = self.contract.as_deref()?;
+        (c != policy.contract().name()).then(|| {
+            format!(
+                "for {c} policies; `{}` implements {}",
+                policy.label(),
+                policy.contract().name()
+            )
+        })
+    }
 }
 
 /// Reads every `*.json` vector under `dir` (sorted by path).
@@ -58,6 +82,15 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Vector)>> {
         .collect()
 }
 
+/// The contract's functions that take an input.
+const FUNCTIONS: [&str; 5] = [
+    "attribute",
+    "ledger-step",
+    "holdings",
+    "multipliers",
+    "apply-weights",
+];
+
 fn parse<T: serde::de::DeserializeOwned>(input: &Value) -> Result<T, String> {
     serde_json::from_value(input.clone())
         .map_err(|e| format!("input does not fit the function: {e}"))
@@ -78,6 +111,15 @@ fn encode<T: Serialize>(r: Result<T, CallError>) -> Result<Value, String> {
 /// the call failed outright (trap, limit, bad vector).
 pub fn call(policy: &Policy, v: &Vector) -> Result<Value, String> {
     let p = &v.params;
+    let raw = v.contract.as_deref() == Some(contract::Contract::V0_2.name())
+        && !matches!(v.function.as_str(), "info" | "resolve-params");
+    if raw {
+        let function = FUNCTIONS
+            .iter()
+            .find(|f| **f == v.function)
+            .ok_or_else(|| format!("unknown function `{}`", v.function))?;
+        return encode(policy.call_raw_v0_2(function, p, &v.input)?);
+    }
     match v.function.as_str() {
         "info" => Ok(serde_json::json!({ "Ok": policy.info() })),
         "resolve-params" => encode(policy.resolve_params(p)),
@@ -142,6 +184,16 @@ pub fn first_difference(want: &Value, got: &Value, at: &str) -> String {
 pub fn run_dir(policy: &Policy, dir: &Path, bless: bool) -> anyhow::Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for (file, mut v) in load_dir(dir)? {
+        if let Some(reason) = v.skip_reason(policy) {
+            outcomes.push(Outcome {
+                file,
+                name: v.name.clone(),
+                passed: true,
+                skipped: true,
+                reason,
+            });
+            continue;
+        }
         let got = call(policy, &v);
         if let (true, None, Ok(value)) = (bless, &v.expect_error, &got) {
             v.expect = Some(value.clone());
@@ -152,6 +204,7 @@ pub fn run_dir(policy: &Policy, dir: &Path, bless: bool) -> anyhow::Result<Vec<O
             file,
             name: v.name.clone(),
             passed: verdict.is_ok(),
+            skipped: false,
             reason: verdict.err().unwrap_or_default(),
         });
     }

@@ -20,19 +20,25 @@ pub fn install_check(
     let Ok(policy) = engine.load(wasm) else {
         return report;
     };
-    let mut failed = vec![];
+    let (mut failed, mut ran) = (vec![], 0);
     for (file, json) in CONTRACT_VECTORS {
         let r = serde_json::from_str::<vectors::Vector>(json)
             .map_err(|e| format!("not a vector: {e}"))
-            .and_then(|v| vectors::judge(&v, &vectors::call(&policy, &v)));
+            .and_then(|v| {
+                if v.skip_reason(&policy).is_some() {
+                    return Ok(());
+                }
+                ran += 1;
+                vectors::judge(&v, &vectors::call(&policy, &v))
+            });
         if let Err(why) = r {
             failed.push(format!("{file}: {why}"));
         }
     }
     report.checks.push((
         format!(
-            "passes the {} contract conformance vectors",
-            CONTRACT_VECTORS.len()
+            "passes the {ran} conformance vectors of {}",
+            policy.contract().name()
         ),
         if failed.is_empty() {
             Ok(())
