@@ -10,6 +10,9 @@
 //! - `no metering`: the lower bound, no limit at all;
 //! - `fuel, pooling allocator`: instances from wasmtime's pooling allocator (pre-reserved
 //!   memories and tables) instead of on-demand mmap;
+//! - `fuel, pooling, resident`: the same, with a freed instance's memory kept mapped and
+//!   zeroed for the next instance (no state survives; the next call's first touches do
+//!   not fault pages in);
 //! - `fuel, one instance reused`: instantiated once, called again and again (the policy's
 //!   heap carries over between calls, so a host would have to discard it after a trap).
 //!
@@ -46,6 +49,9 @@ struct Variant {
     name: &'static str,
     metering: Metering,
     pooling: bool,
+    /// With pooling: a freed instance's memory stays mapped and is zeroed for the next
+    /// (no page faults on the next call's first touches).
+    resident: bool,
     reuse: bool,
 }
 
@@ -62,6 +68,10 @@ fn engine(v: &Variant) -> Engine {
             .total_memories(16)
             .total_tables(16)
             .max_memory_size(1 << 30);
+        if v.resident {
+            pool.linear_memory_keep_resident(64 << 20)
+                .table_keep_resident(1 << 20);
+        }
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&c).expect("engine")
@@ -100,30 +110,42 @@ fn main() {
             name: "fuel, fresh instance",
             metering: Metering::Fuel,
             pooling: false,
+            resident: false,
             reuse: false,
         },
         Variant {
             name: "epoch interruption",
             metering: Metering::Epoch,
             pooling: false,
+            resident: false,
             reuse: false,
         },
         Variant {
             name: "no metering",
             metering: Metering::None,
             pooling: false,
+            resident: false,
             reuse: false,
         },
         Variant {
             name: "fuel, pooling allocator",
             metering: Metering::Fuel,
             pooling: true,
+            resident: false,
+            reuse: false,
+        },
+        Variant {
+            name: "fuel, pooling, resident",
+            metering: Metering::Fuel,
+            pooling: true,
+            resident: true,
             reuse: false,
         },
         Variant {
             name: "fuel, one instance reused",
             metering: Metering::Fuel,
             pooling: false,
+            resident: false,
             reuse: true,
         },
     ];
