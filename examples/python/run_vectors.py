@@ -14,10 +14,10 @@ The policy may speak either contract this host speaks (``bittensor:vesting@0.1.0
 ``@0.2.0``). A vector without a ``contract`` field is contract-neutral, in the 0.1 shape
 (account strings, lists of holder ledgers): it runs against a 0.1 policy as it is and
 against a 0.2 policy through the adapter (``bittensor_vesting.contract``). A vector with a
-top-level ``"contract": "bittensor:vesting@0.2.0"`` (``tests/vectors/contract-0.2``) is raw:
-it runs only against a policy of that contract, unadapted (``policy.call(..., raw=True)``),
-and is skipped, and said so, for the others (``"contract": "bittensor:vesting@0.1.0"`` names
-the 0.1 shape: contract-neutral). Without directories it runs the repository's
+top-level ``"contract"`` (``"bittensor:vesting@0.2.0"``: those of ``tests/vectors/contract-0.2``
+and ``info``, whose output names the contract) is raw: it runs only against a policy of that
+contract, unadapted (``policy.call(..., raw=True)``), and is skipped, and said so, for the
+others, as in the Rust runner. Without directories it runs the repository's
 ``tests/vectors/default``, ``tests/vectors/contract`` and, when it exists,
 ``tests/vectors/contract-0.2``.
 
@@ -130,16 +130,12 @@ def load_dir(directory: str) -> List[Tuple[str, Any]]:
     return out
 
 
-def is_raw(v: dict) -> bool:
-    """A vector in the shape of a contract other than the 0.1 shape every policy is called in."""
-    return v.get("contract", CONTRACTS[0]) != CONTRACTS[0]
-
-
 def skip_reason(policy: Policy, v: dict) -> str:
-    """Why ``policy`` does not run the vector (a raw vector of another contract), or ""."""
-    if not is_raw(v) or v["contract"] == policy.contract:
+    """Why ``policy`` does not run the vector (one of another contract), or ""."""
+    contract = v.get("contract")
+    if contract is None or contract == policy.contract:
         return ""
-    return f"a {v['contract']} vector; the policy speaks {policy.contract}"
+    return f"a {contract} vector; the policy speaks {policy.contract}"
 
 
 def call(policy: Policy, v: dict) -> Any:
@@ -156,7 +152,7 @@ def call(policy: Policy, v: dict) -> Any:
         if name not in available:
             raise ValueError(f"`{function}` takes `{name}`, which a vector cannot give")
         args[name] = available[name]
-    out = policy.call(function, raw=is_raw(v), **args)
+    out = policy.call(function, raw="contract" in v, **args)
     if isinstance(out, dict) and len(out) == 1 and ("Ok" in out or "Err" in out):
         return out
     return {"Ok": out}  # a function that cannot fail (info)

@@ -19,8 +19,10 @@ from bittensor_vesting import contract
 from bittensor_vesting.policy import CONTRACTS, Policy, PolicyCallError, PolicyInputError, PolicyLoadError
 
 V1, V2 = contract.V1.name, contract.V2.name
-NEUTRAL_DIRS = ["tests/vectors/default", "tests/vectors/contract"]
-RAW_V2_DIR = REPO / "tests" / "vectors" / "contract-0.2"
+# Vectors without a `contract` are contract-neutral (0.1 shape); those with one (the raw
+# 0.2 ones of contract-0.2, and `info`, whose output names the contract) are for that
+# contract's policies only.
+VECTOR_DIRS = ["tests/vectors/default", "tests/vectors/contract", "tests/vectors/contract-0.2"]
 
 
 class V1AsV2(Policy):
@@ -76,11 +78,14 @@ def other(request) -> Policy:
     return policy
 
 
-def vectors(dirs: List[str]) -> List[Tuple[str, Dict[str, Any]]]:
+def vectors(contract: Any = None) -> List[Tuple[str, Dict[str, Any]]]:
+    """The repository's vectors with this ``contract`` field (None: the contract-neutral ones)."""
     out = []
-    for d in dirs:
+    for d in VECTOR_DIRS:
         for p in sorted((REPO / d).glob("*.json")):
-            out.append((f"{d}/{p.name}", json.loads(p.read_text(encoding="utf-8"))))
+            v = json.loads(p.read_text(encoding="utf-8"))
+            if v.get("contract") == contract:
+                out.append((f"{d}/{p.name}", v))
     return out
 
 
@@ -117,14 +122,15 @@ def test_the_fixture_speaks_0_1(v1):
 
 
 def test_every_vector_passes_on_the_0_1_fixture(v1):
-    vs = vectors(NEUTRAL_DIRS)
+    vs = vectors() + vectors(V1)
     assert len(vs) > 20
-    failed = [name for name, v in vs if not judge(v, run_vector(v1, v), v1)]
+    failed = [name for name, v in vs if not judge(v, run_vector(v1, v, raw="contract" in v), v1)]
     assert failed == []
 
 
 def test_every_vector_gives_identical_results(v1, other):
-    vs = vectors(NEUTRAL_DIRS)
+    assert v1.info() == dict(other.info(), contract=V1)
+    vs = vectors()
     assert len(vs) > 20
     for name, v in vs:
         want, got = run_vector(v1, v), run_vector(other, v)
@@ -278,15 +284,13 @@ def test_a_component_of_another_contract_is_refused():
 
 REAL_V2 = [str(p) for p in other_policy_wasms()]
 
-if REAL_V2 and RAW_V2_DIR.is_dir():
+if REAL_V2 and vectors(V2):
     # Only defined when there is something to run (the suite must never skip).
 
-    @pytest.mark.parametrize("path", REAL_V2)
+    @pytest.mark.parametrize("path", REAL_V2, ids=lambda p: Path(p).name)
     def test_raw_0_2_vectors_pass_on_a_0_2_build(path):
         policy = Policy.load(path)
-        raw = vectors([str(RAW_V2_DIR.relative_to(REPO))])
-        assert raw, f"no vectors in {RAW_V2_DIR}"
-        for name, v in raw:
-            assert v.get("contract") == V2, name
-            if policy.contract == V2:
-                assert judge(v, run_vector(policy, v, raw=True), policy), name
+        assert policy.contract == V2
+        raw = vectors(V2)
+        failed = [name for name, v in raw if not judge(v, run_vector(policy, v, raw=True), policy)]
+        assert failed == []
