@@ -203,14 +203,35 @@ impl ChainMeta {
         bytes: &[u8],
     ) -> Result<Value<u32>, ChainError> {
         let info = self.info(pallet, entry)?;
-        scale_value::scale::decode_as_type(&mut &bytes[..], info.value_ty, self.md.types())
-            .map_err(|e| ChainError::decode(format!("{pallet}.{entry}"), e))
+        self.decode_type(&format!("{pallet}.{entry}"), info.value_ty, bytes)
     }
 
     /// Decodes `System.Events`.
     pub fn decode_events(&self, bytes: &[u8]) -> Result<Value<u32>, ChainError> {
-        scale_value::scale::decode_as_type(&mut &bytes[..], self.events_ty, self.md.types())
-            .map_err(|e| ChainError::decode("System.Events", e))
+        self.decode_type("System.Events", self.events_ty, bytes)
+    }
+
+    /// Decodes `bytes` as type `ty`, in two passes. The first walks the bytes without
+    /// building anything, so bytes that do not fit the type (a different runtime's
+    /// metadata, a damaged response) fail there, as an error naming `what`. Building the
+    /// value allocates a list's claimed length up front, and a length read from the wrong
+    /// bytes (billions of items) would abort the process instead of failing; after the
+    /// first pass every claimed length is backed by the bytes.
+    fn decode_type(&self, what: &str, ty: u32, bytes: &[u8]) -> Result<Value<u32>, ChainError> {
+        use subxt::ext::scale_decode::visitor::{IgnoreVisitor, decode_with_visitor};
+        let mut walk = bytes;
+        decode_with_visitor(&mut walk, ty, self.md.types(), IgnoreVisitor::new()).map_err(|e| {
+            ChainError::decode(
+                what,
+                format!(
+                    "the bytes do not fit the type the metadata of spec {} gives it ({e}): \
+                     the node answered for another runtime, or the data is damaged",
+                    self.spec_version
+                ),
+            )
+        })?;
+        scale_value::scale::decode_as_type(&mut &bytes[..], ty, self.md.types())
+            .map_err(|e| ChainError::decode(what, e))
     }
 }
 

@@ -132,3 +132,57 @@ fn an_unnamed_network_removed_decodes_by_position() {
         );
     }
 }
+
+/// Events bytes whose list length is replaced by `len` (SCALE compact, big-integer mode).
+fn with_claimed_len(bytes: &[u8], len: u32) -> Vec<u8> {
+    // Two events: the original length is the one-byte compact 2 << 2.
+    assert_eq!(bytes[0], 2 << 2);
+    let mut out = vec![0b11];
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&bytes[1..]);
+    out
+}
+
+#[test]
+fn a_list_length_the_bytes_cannot_hold_is_an_error_not_an_abort() {
+    for spec in [393, 424, 459] {
+        let (m, p) = meta(spec);
+        let good = encoded(&p, &[stake(true), stake(false)]);
+        // Without the walk first, building the value reserves u32::MAX items up front
+        // (hundreds of GB) and the allocator aborts the process.
+        let e = events::decode(&m, &with_claimed_len(&good, u32::MAX))
+            .err()
+            .unwrap_or_else(|| panic!("spec {spec}: a 4-billion-event list decoded"))
+            .to_string();
+        assert!(e.contains("System.Events"), "{e}");
+        assert!(e.contains(&format!("metadata of spec {spec}")), "{e}");
+        assert!(e.contains("another runtime, or the data is damaged"), "{e}");
+        // One event fewer than claimed: the walk runs out of bytes too.
+        assert!(events::decode(&m, &with_claimed_len(&good, 3)).is_err());
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Damaged events, and events of one runtime read with another's metadata, give an
+    /// answer or an error, never a panic or an abort.
+    #[test]
+    fn damaged_or_foreign_events_never_crash_the_decoder(
+        spec in proptest::sample::select(vec![393u32, 424, 459]),
+        reader in proptest::sample::select(vec![393u32, 424, 459]),
+        flips in proptest::collection::vec((0usize..4096, proptest::num::u8::ANY), 0..6),
+        cut in 0usize..4096,
+    ) {
+        let (_, p) = meta(spec);
+        let (m, _) = meta(reader);
+        let mut bytes = encoded(&p, &[stake(true), stake(false), stake(true)]);
+        for (at, byte) in flips {
+            let n = bytes.len();
+            bytes[at % n] = byte;
+        }
+        let cut = cut % (bytes.len() + 1);
+        let _ = events::decode(&m, &bytes[..cut]);
+        let _ = events::decode(&m, &bytes);
+    }
+}
