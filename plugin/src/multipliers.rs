@@ -3,12 +3,12 @@
 //! and 0 for a miner whose holder holds less than `minimum_stake`.
 
 use crate::accounts::Accounts;
-use crate::fixed::{ONE, isqrt, ratio_capped};
+use crate::fixed::{ONE, isqrt, mul_div, ratio_capped};
 use crate::params::Params;
 use crate::types::*;
 use crate::{error, types::ErrorCode};
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// The held factor, the duration factor and the multiplier of one holding.
@@ -21,7 +21,7 @@ pub fn formula(params: &Params, h: Option<&Holding>) -> (u64, u64, u64, bool) {
     let eligible = total >= params.minimum_stake;
     let root = isqrt(pf as u128 * df as u128) as u64; // <= ONE
     let m = if eligible {
-        ONE + ((root as u128 * (params.max_multiplier - ONE) as u128) / ONE as u128) as u64
+        ONE + mul_div(root, params.max_multiplier - ONE, ONE) as u64
     } else {
         0
     };
@@ -34,10 +34,11 @@ pub fn multipliers(
     input: &MultipliersInput,
 ) -> Result<Vec<MinerMultiplier>, PolicyError> {
     let accounts = Accounts::new(&input.accounts)?;
-    let mut by_holder: BTreeMap<u32, &Holding> = BTreeMap::new();
+    // Indexed by account: indices are checked to be below the table's length.
+    let mut by_holder: Vec<Option<&Holding>> = vec![None; accounts.len()];
     for h in &input.holdings {
         accounts.check(h.holder, "a holding's holder")?;
-        if by_holder.insert(h.holder, h).is_some() {
+        if by_holder[h.holder as usize].replace(h).is_some() {
             return Err(error(
                 ErrorCode::InvalidInput,
                 format!("holder `{}` appears twice", accounts.name(h.holder)),
@@ -48,7 +49,7 @@ pub fn multipliers(
         accounts.check(m.hotkey, "a miner's hotkey")?;
         accounts.check(m.coldkey, "a miner's coldkey")?;
     }
-    let mut uids = BTreeSet::new();
+    let mut uids = UidSet::new();
     let mut out = Vec::with_capacity(input.miners.len());
     for m in &input.miners {
         if !uids.insert(m.uid) {
@@ -58,7 +59,7 @@ pub fn multipliers(
             ));
         }
         let holder = params.holder_of(m.hotkey, m.coldkey);
-        let (pf, df, multiplier, eligible) = formula(params, by_holder.get(&holder).copied());
+        let (pf, df, multiplier, eligible) = formula(params, by_holder[holder as usize]);
         out.push(MinerMultiplier {
             uid: m.uid,
             hotkey: m.hotkey,
@@ -71,4 +72,27 @@ pub fn multipliers(
     }
     out.sort_by_key(|m| m.uid);
     Ok(out)
+}
+
+/// A set of uids, one bit each.
+pub struct UidSet(Vec<u64>);
+
+impl UidSet {
+    pub fn new() -> Self {
+        UidSet(vec![0; (u16::MAX as usize + 1) / 64])
+    }
+
+    /// Adds `uid`; false when it was there already.
+    pub fn insert(&mut self, uid: u16) -> bool {
+        let (word, bit) = (uid as usize / 64, 1u64 << (uid % 64));
+        let fresh = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        fresh
+    }
+}
+
+impl Default for UidSet {
+    fn default() -> Self {
+        Self::new()
+    }
 }

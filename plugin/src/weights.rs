@@ -7,11 +7,11 @@
 //! integer arithmetic.
 
 use crate::accounts::Accounts;
-use crate::fixed::{ONE, div_round_half_even};
+use crate::fixed::{ONE, div_rem, div_round_half_even, mul_wide};
+use crate::multipliers::UidSet;
 use crate::params::Params;
 use crate::types::*;
 use crate::{error, types::ErrorCode};
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -41,9 +41,10 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
         accounts.check(m.hotkey, "a multiplier's hotkey")?;
         accounts.check(m.holder, "a multiplier's holder")?;
     }
-    let mut seen = BTreeMap::new();
+    let mut seen = UidSet::new();
     for (i, uid) in input.uids.iter().enumerate() {
-        if let Some(j) = seen.insert(*uid, i) {
+        if !seen.insert(*uid) {
+            let j = input.uids.iter().position(|u| u == uid).unwrap_or(i);
             return Err(error(
                 ErrorCode::DuplicateUid,
                 format!("uid {uid} appears at positions {j} and {i}"),
@@ -61,21 +62,28 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
             ));
         }
     }
-    let mut by_uid: BTreeMap<u16, &MinerMultiplier> = BTreeMap::new();
-    for m in &input.multipliers {
-        if by_uid.insert(m.uid, m).is_some() {
+    // The multiplier of each uid: its position + 1 in `input.multipliers`, 0 for none.
+    let top_uid = input.multipliers.iter().map(|m| m.uid as usize).max();
+    let mut by_uid: Vec<u32> = vec![0; top_uid.map_or(0, |u| u + 1)];
+    for (k, m) in input.multipliers.iter().enumerate() {
+        let slot = &mut by_uid[m.uid as usize];
+        if *slot != 0 {
             return Err(error(
                 ErrorCode::DuplicateUid,
                 format!("uid {} has two multipliers", m.uid),
             ));
         }
+        *slot = k as u32 + 1;
     }
     let multipliers: Vec<u64> = input
         .uids
         .iter()
         .zip(&input.hotkeys)
-        .map(|(uid, hotkey)| match by_uid.get(uid) {
-            Some(m) if m.hotkey == *hotkey => m.multiplier.min(params.max_multiplier),
+        .map(|(uid, hotkey)| match by_uid.get(*uid as usize) {
+            Some(&k) if k != 0 && input.multipliers[k as usize - 1].hotkey == *hotkey => input
+                .multipliers[k as usize - 1]
+                .multiplier
+                .min(params.max_multiplier),
             _ => params.unknown_miner_multiplier,
         })
         .collect();
@@ -91,7 +99,7 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
             } else {
                 0
             };
-            scaled as u128 * *m as u128
+            mul_wide(scaled, *m)
         })
         .collect();
     let sum: u128 = adjusted.iter().sum();
@@ -103,10 +111,10 @@ pub fn apply(params: &Params, input: &WeightsInput) -> Result<WeightsOutput, Pol
         let mut given: u64 = 0;
         let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(n);
         for (i, a) in adjusted.iter().enumerate() {
-            let scaled = a * ONE as u128;
-            weights[i] = (scaled / sum) as u64;
+            let (q, r) = div_rem(a * ONE as u128, sum);
+            weights[i] = q as u64;
             given += weights[i];
-            remainders.push((scaled % sum, i));
+            remainders.push((r, i));
         }
         remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for (_, i) in remainders
