@@ -2,14 +2,14 @@
 //! counts as held, for how long it has held (remaining-weighted age), and its stake.
 
 use crate::accounts::Accounts;
-use crate::fixed::{ONE, mul_div};
+use crate::fixed::{ONE, div_rem, mul_div, mul_wide};
 use crate::ledger::{check_tranche, vested_by};
 use crate::params::Params;
-use crate::tranches::{self, HolderLedger, TrancheKind};
+use crate::tranches::{self, HolderLedger, Tranche, TrancheKind, WIDTH};
 use crate::types::*;
 use crate::{error, types::ErrorCode};
-use alloc::collections::BTreeSet;
 use alloc::format;
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// The metrics of one ledger at `block`; `accounts` names its holder in errors.
@@ -19,12 +19,30 @@ pub fn holding(
     ledger: &HolderLedger,
     block: u64,
 ) -> Result<Holding, PolicyError> {
+    holding_of(
+        params,
+        accounts,
+        ledger.holder,
+        ledger.tranches.iter().cloned(),
+        block,
+    )
+}
+
+/// [`holding`] of `holder`'s tranches, oldest first.
+fn holding_of(
+    params: &Params,
+    accounts: &Accounts,
+    holder: u32,
+    tranches: impl Iterator<Item = Tranche>,
+    block: u64,
+) -> Result<Holding, PolicyError> {
     let window = params.window_blocks();
     let (mut total, mut earned, mut held, mut vested, mut locked) =
         (0u128, 0u128, 0u128, 0u128, 0u128);
     let (mut weight, mut aged) = (0u128, 0u128);
-    for t in &ledger.tranches {
-        check_tranche(accounts.name(ledger.holder), t)?;
+    for t in tranches {
+        let t = &t;
+        check_tranche(accounts.name(holder), t)?;
         total += t.remaining as u128;
         if t.kind == TrancheKind::Manual {
             continue;
@@ -45,23 +63,23 @@ pub fn holding(
         vested += free as u128;
         locked += (t.remaining - free) as u128;
         weight += t.remaining as u128;
-        aged += t.remaining as u128 * age.min(window) as u128;
+        aged += mul_wide(t.remaining, age.min(window));
     }
     let fit = |v: u128| {
         u64::try_from(v).map_err(|_| {
             error(
                 ErrorCode::Overflow,
-                format!(
-                    "holdings of `{}` exceed u64 alpha",
-                    accounts.name(ledger.holder)
-                ),
+                format!("holdings of `{}` exceed u64 alpha", accounts.name(holder)),
             )
         })
     };
     let (earned, held) = (fit(earned)?, fit(held)?);
-    let holding_blocks = aged.checked_div(weight).map_or(0, |b| b as u64);
+    let holding_blocks = match weight {
+        0 => 0,
+        w => div_rem(aged, w).0 as u64,
+    };
     Ok(Holding {
-        holder: ledger.holder,
+        holder,
         total_stake: fit(total)?,
         earned_in_window: earned,
         held_in_window: held,
@@ -80,8 +98,21 @@ pub fn holding(
 /// The metrics of every ledger, in input order; a holder may appear once.
 pub fn holdings(params: &Params, input: &HoldingsInput) -> Result<Vec<Holding>, PolicyError> {
     let accounts = Accounts::new(&input.accounts)?;
-    let ledgers = tranches::unpack(&input.ledgers, &accounts)?;
-    holdings_of(params, &accounts, &ledgers, input.block)
+    let flat = &input.ledgers;
+    // The flat ledgers as they are: the same checks as `tranches::unpack`, then each
+    // ledger's rows read in place, one tranche at a time.
+    tranches::check(flat, &accounts)?;
+    let mut seen = vec![false; accounts.len()];
+    let mut rows = flat.tranches.chunks_exact(WIDTH);
+    let mut out = Vec::with_capacity(flat.holders.len());
+    for (&holder, &count) in flat.holders.iter().zip(&flat.tranche_counts) {
+        if core::mem::replace(&mut seen[holder as usize], true) {
+            return Err(two_ledgers(&accounts, holder));
+        }
+        let each = rows.by_ref().take(count as usize).map(tranches::row);
+        out.push(holding_of(params, &accounts, holder, each, input.block)?);
+    }
+    Ok(out)
 }
 
 /// [`holdings`] of nested ledgers.
@@ -91,17 +122,27 @@ pub fn holdings_of(
     ledgers: &[HolderLedger],
     block: u64,
 ) -> Result<Vec<Holding>, PolicyError> {
-    let mut seen = BTreeSet::new();
+    let mut seen = vec![false; accounts.len()];
     ledgers
         .iter()
-        .map(|l| {
-            if !seen.insert(l.holder) {
-                return Err(error(
-                    ErrorCode::InvalidInput,
-                    format!("holder `{}` has two ledgers", accounts.name(l.holder)),
-                ));
+        .enumerate()
+        .map(|(i, l)| {
+            // A holder past the table (an unchecked caller's) is looked for by scanning.
+            let first = match seen.get_mut(l.holder as usize) {
+                Some(s) => !core::mem::replace(s, true),
+                None => !ledgers[..i].iter().any(|m| m.holder == l.holder),
+            };
+            if !first {
+                return Err(two_ledgers(accounts, l.holder));
             }
             holding(params, accounts, l, block)
         })
         .collect()
+}
+
+fn two_ledgers(accounts: &Accounts, holder: u32) -> PolicyError {
+    error(
+        ErrorCode::InvalidInput,
+        format!("holder `{}` has two ledgers", accounts.name(holder)),
+    )
 }

@@ -52,9 +52,9 @@ pub struct HolderLedger {
     pub unmatched_outflow: u64,
 }
 
-/// The nested ledgers of a flat `ledgers`, in its order; every holder is checked against
-/// the account table.
-pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, PolicyError> {
+/// Checks a flat `ledgers` against the account table: the lists' lengths, every holder's
+/// index and every tranche's kind (what [`unpack`] checks, in the same order).
+pub fn check(flat: &Ledgers, accounts: &Accounts) -> Result<(), PolicyError> {
     let n = flat.holders.len();
     if flat.unmatched_outflow.len() != n || flat.tranche_counts.len() != n {
         return Err(mismatch(format!(
@@ -66,7 +66,7 @@ pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, 
         )));
     }
     let total: u64 = flat.tranche_counts.iter().map(|&c| c as u64).sum();
-    if flat.tranches.len() % WIDTH != 0 || (flat.tranches.len() / WIDTH) as u64 != total {
+    if !flat.tranches.len().is_multiple_of(WIDTH) || (flat.tranches.len() / WIDTH) as u64 != total {
         return Err(mismatch(format!(
             "ledgers: tranche-counts add up to {total} tranches but tranches holds {} u64 \
              ({WIDTH} per tranche)",
@@ -74,40 +74,54 @@ pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, 
         )));
     }
     let mut rows = flat.tranches.chunks_exact(WIDTH);
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let holder = flat.holders[i];
+    for (&holder, &count) in flat.holders.iter().zip(&flat.tranche_counts) {
         accounts.check(holder, "a ledger's holder")?;
-        let count = flat.tranche_counts[i] as usize;
-        let mut tranches = Vec::with_capacity(count);
-        for r in rows.by_ref().take(count) {
-            let kind = match r[0] {
-                0 => TrancheKind::Manual,
-                1 => TrancheKind::Earned,
-                k => {
-                    return Err(error(
-                        ErrorCode::InvalidInput,
-                        format!(
-                            "a tranche of `{}` has kind {k}: 0 is manual, 1 earned",
-                            accounts.name(holder)
-                        ),
-                    ));
-                }
-            };
-            tranches.push(Tranche {
-                kind,
-                start: r[1],
-                block: r[2],
-                amount: r[3],
-                remaining: r[4],
-                scheduled: r[5],
-                released: r[6],
-                sold_locked: r[7],
-            });
+        for r in rows.by_ref().take(count as usize) {
+            if r[0] > 1 {
+                return Err(error(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "a tranche of `{}` has kind {}: 0 is manual, 1 earned",
+                        accounts.name(holder),
+                        r[0]
+                    ),
+                ));
+            }
         }
+    }
+    Ok(())
+}
+
+/// The tranche of a row of `ledgers.tranches` whose kind is checked (0 or 1).
+#[inline]
+pub fn row(r: &[u64]) -> Tranche {
+    Tranche {
+        kind: if r[0] == 0 {
+            TrancheKind::Manual
+        } else {
+            TrancheKind::Earned
+        },
+        start: r[1],
+        block: r[2],
+        amount: r[3],
+        remaining: r[4],
+        scheduled: r[5],
+        released: r[6],
+        sold_locked: r[7],
+    }
+}
+
+/// The nested ledgers of a flat `ledgers`, in its order; every holder is checked against
+/// the account table.
+pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, PolicyError> {
+    check(flat, accounts)?;
+    let mut rows = flat.tranches.chunks_exact(WIDTH);
+    let mut out = Vec::with_capacity(flat.holders.len());
+    for (i, &holder) in flat.holders.iter().enumerate() {
+        let count = flat.tranche_counts[i] as usize;
         out.push(HolderLedger {
             holder,
-            tranches,
+            tranches: rows.by_ref().take(count).map(row).collect(),
             unmatched_outflow: flat.unmatched_outflow[i],
         });
     }
