@@ -15,13 +15,14 @@
 use crate::accounts::Accounts;
 use crate::attribution::manual_direction;
 use crate::error;
-use crate::fixed::mul_div_u64;
+use crate::fixed::{div_rem, mul_div_u64, mul_wide};
 use crate::params::{ConsumeOrder, Params};
 use crate::tranches::{self, HolderLedger, Tranche, TrancheKind};
 use crate::types::*;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 enum Change {
@@ -155,8 +156,11 @@ fn credit(
         .amount
         .checked_add(alpha)
         .ok_or_else(|| overflow(accounts.name(ledger.holder)))?;
-    t.block = ((t.block as u128 * t.amount as u128 + block as u128 * alpha as u128)
-        / amount as u128) as u64;
+    t.block = div_rem(
+        mul_wide(t.block, t.amount) + mul_wide(block, alpha),
+        amount as u128,
+    )
+    .0 as u64;
     t.amount = amount;
     t.remaining += alpha;
     if immediate {
@@ -231,23 +235,29 @@ fn compact(params: &Params, ledger: &mut HolderLedger, block: u64) {
     let window = params.window_blocks();
     let settled = |t: &Tranche| t.released == t.amount && t.block.saturating_add(window) <= block;
     let mut merged: [Option<Tranche>; 2] = [None, None];
-    let mut keep = Vec::with_capacity(ledger.tranches.len());
-    for t in ledger.tranches.drain(..) {
-        if !settled(&t) {
-            keep.push(t);
+    // In place: the kept tranches move down over the dropped ones, in their order.
+    let keep = &mut ledger.tranches;
+    let mut kept = 0;
+    for i in 0..keep.len() {
+        if !settled(&keep[i]) {
+            keep.swap(kept, i);
+            kept += 1;
             continue;
         }
+        let t = &keep[i];
         if t.remaining == 0 {
             continue;
         }
         let slot = &mut merged[(t.kind == TrancheKind::Earned) as usize];
         match slot {
-            None => *slot = Some(t),
+            None => *slot = Some(t.clone()),
             Some(m) => {
                 let remaining = m.remaining + t.remaining;
-                m.block = ((m.block as u128 * m.remaining as u128
-                    + t.block as u128 * t.remaining as u128)
-                    / remaining as u128) as u64;
+                m.block = div_rem(
+                    mul_wide(m.block, m.remaining) + mul_wide(t.block, t.remaining),
+                    remaining as u128,
+                )
+                .0 as u64;
                 m.start = m.start.min(t.start);
                 // Consumed alpha of a settled tranche no longer matters: keep what is held.
                 m.amount = remaining;
@@ -258,13 +268,13 @@ fn compact(params: &Params, ledger: &mut HolderLedger, block: u64) {
             }
         }
     }
+    keep.truncate(kept);
     for m in merged.into_iter().flatten() {
         let at = keep.partition_point(|t| {
             (t.start, t.kind == TrancheKind::Earned) <= (m.start, m.kind == TrancheKind::Earned)
         });
         keep.insert(at, m);
     }
-    ledger.tranches = keep;
 }
 
 /// Routes flows to holders and nets each holder's flows within one extrinsic, so moving
@@ -339,6 +349,9 @@ pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyE
     })
 }
 
+/// What [`step_ledgers`] returns: the ledgers (sorted by holder), payments, consumptions.
+pub type Stepped = (Vec<HolderLedger>, Vec<Release>, Vec<Consumption>);
+
 /// [`step`] on nested ledgers (`input.ledgers` is ignored: `given` replaces it); indices
 /// are already checked against `accounts`.
 pub fn step_ledgers(
@@ -346,19 +359,28 @@ pub fn step_ledgers(
     accounts: &Accounts,
     given: Vec<HolderLedger>,
     input: &LedgerInput,
-) -> Result<(Vec<HolderLedger>, Vec<Release>, Vec<Consumption>), PolicyError> {
-    let mut ledgers: BTreeMap<u32, HolderLedger> = BTreeMap::new();
+) -> Result<Stepped, PolicyError> {
+    // Ledgers in a list, found through `slot` (indexed by account: the position in
+    // `ledgers`, or NONE); sorted by holder at the end.
+    const NONE: u32 = u32::MAX;
+    let mut slot: Vec<u32> = vec![NONE; accounts.len()];
+    let mut ledgers: Vec<HolderLedger> = Vec::with_capacity(given.len());
     for l in given {
         for t in &l.tranches {
             check_tranche(accounts.name(l.holder), t)?;
         }
-        let holder = l.holder;
-        if ledgers.insert(holder, l).is_some() {
+        let holder = l.holder as usize;
+        if holder >= slot.len() {
+            slot.resize(holder + 1, NONE);
+        }
+        if slot[holder] != NONE {
             return Err(invalid(format!(
                 "holder `{}` has two ledgers",
-                accounts.name(holder)
+                accounts.name(l.holder)
             )));
         }
+        slot[holder] = ledgers.len() as u32;
+        ledgers.push(l);
     }
     let mut entries = flow_entries(params, accounts, input)?;
     for (i, e) in input.earnings.iter().enumerate() {
@@ -385,11 +407,19 @@ pub fn step_ledgers(
     let mut releases = Vec::new();
     let mut consumptions = Vec::new();
     for e in entries {
-        let ledger = ledgers.entry(e.holder).or_insert_with(|| HolderLedger {
-            holder: e.holder,
-            tranches: Vec::new(),
-            unmatched_outflow: 0,
-        });
+        let holder = e.holder as usize;
+        if holder >= slot.len() {
+            slot.resize(holder + 1, NONE);
+        }
+        if slot[holder] == NONE {
+            slot[holder] = ledgers.len() as u32;
+            ledgers.push(HolderLedger {
+                holder: e.holder,
+                tranches: Vec::new(),
+                unmatched_outflow: 0,
+            });
+        }
+        let ledger = &mut ledgers[slot[holder] as usize];
         for t in ledger.tranches.iter_mut() {
             release_due(params, e.holder, t, e.block, &mut releases);
         }
@@ -415,11 +445,15 @@ pub fn step_ledgers(
             Change::Out(a) => consumptions.push(consume(params, ledger, e.block, a)),
         }
     }
-    for ledger in ledgers.values_mut() {
+    // Holder order, as the final payments are emitted in it.
+    if !ledgers.is_sorted_by_key(|l| l.holder) {
+        ledgers.sort_unstable_by_key(|l| l.holder);
+    }
+    for ledger in ledgers.iter_mut() {
         for t in ledger.tranches.iter_mut() {
             release_due(params, ledger.holder, t, input.block, &mut releases);
         }
         compact(params, ledger, input.block);
     }
-    Ok((ledgers.into_values().collect(), releases, consumptions))
+    Ok((ledgers, releases, consumptions))
 }
