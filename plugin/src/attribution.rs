@@ -14,6 +14,7 @@ use crate::types::*;
 use crate::{error, types::ErrorCode};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
+use alloc::vec;
 use alloc::vec::Vec;
 
 #[derive(Default)]
@@ -45,22 +46,49 @@ pub fn manual_direction(kind: FlowKind) -> i8 {
     }
 }
 
+/// The accumulators of a call, one per position key, sorted by key.
+struct Table {
+    keys: Vec<Key>,
+    acc: Vec<Acc>,
+}
+
+impl Table {
+    /// The slot of `key`, which the table was built to hold.
+    fn at(&mut self, key: Key) -> &mut Acc {
+        let i = self
+            .keys
+            .binary_search(&key)
+            .expect("a key the table holds");
+        &mut self.acc[i]
+    }
+}
+
+/// The key of the accumulator a flow in range adds to, if any.
+fn flow_key(f: &Flow, accounts: &Accounts) -> Option<Key> {
+    match f.kind {
+        FlowKind::AlphaFee if accounts.is_none(f.hotkey) => None,
+        FlowKind::Dividend | FlowKind::RootClaimed => None,
+        _ => Some((f.hotkey, f.coldkey)),
+    }
+}
+
 fn load(
-    acc: &mut BTreeMap<Key, Acc>,
+    acc: &mut Table,
     list: &[Position],
     accounts: &Accounts,
     netuid: u16,
     which: &str,
     set: fn(&mut Acc, u64),
 ) -> Result<(), PolicyError> {
-    let mut seen = BTreeSet::new();
     for p in list {
         accounts.check(p.hotkey, "a position's hotkey")?;
         accounts.check(p.coldkey, "a position's coldkey")?;
     }
+    let mut seen = vec![false; acc.keys.len()];
     for p in list.iter().filter(|p| p.netuid == netuid) {
         let key = (p.hotkey, p.coldkey);
-        if !seen.insert(key) {
+        let i = acc.keys.binary_search(&key).expect("a key the table holds");
+        if core::mem::replace(&mut seen[i], true) {
             return Err(error(
                 ErrorCode::InvalidInput,
                 format!(
@@ -70,7 +98,7 @@ fn load(
                 ),
             ));
         }
-        set(acc.entry(key).or_default(), p.alpha);
+        set(&mut acc.acc[i], p.alpha);
     }
     Ok(())
 }
@@ -115,7 +143,30 @@ pub fn attribute_with(
         }
     }
     let netuid = input.netuid;
-    let mut acc: BTreeMap<Key, Acc> = BTreeMap::new();
+    let in_range = |f: &&Flow| {
+        f.netuid == netuid && f.block > input.before_block && f.block <= input.after_block
+    };
+    // Every key an accumulator is made for: the positions' and the flows' in range.
+    let mut keys: Vec<Key> = input
+        .before
+        .iter()
+        .chain(&input.after)
+        .filter(|p| p.netuid == netuid)
+        .map(|p| (p.hotkey, p.coldkey))
+        .chain(
+            input
+                .flows
+                .iter()
+                .filter(in_range)
+                .filter_map(|f| flow_key(f, &accounts)),
+        )
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut acc = Table {
+        acc: keys.iter().map(|_| Acc::default()).collect(),
+        keys,
+    };
     load(
         &mut acc,
         &input.before,
@@ -139,9 +190,6 @@ pub fn attribute_with(
     // (hotkey or the empty account, coldkey) of root claims: the empty account stands for
     // every hotkey of the coldkey.
     let mut root_claims: BTreeSet<Key> = BTreeSet::new();
-    let in_range = |f: &&Flow| {
-        f.netuid == netuid && f.block > input.before_block && f.block <= input.after_block
-    };
     for f in input.flows.iter().filter(in_range) {
         let key = || (f.hotkey, f.coldkey);
         let alpha = f.alpha as u128;
@@ -149,9 +197,9 @@ pub fn attribute_with(
             FlowKind::AlphaFee if accounts.is_none(f.hotkey) => {
                 *coldkey_fees.entry(f.coldkey).or_default() += alpha;
             }
-            FlowKind::Incentive => acc.entry(key()).or_default().emission += alpha,
+            FlowKind::Incentive => acc.at(key()).emission += alpha,
             FlowKind::AutoStaked => {
-                acc.entry(key()).or_default().emission += alpha;
+                acc.at(key()).emission += alpha;
                 if let Some(miner) = f.counterparty {
                     *redirected.entry((miner, f.coldkey)).or_default() += alpha;
                 }
@@ -163,14 +211,15 @@ pub fn attribute_with(
                 root_claims.insert((f.hotkey, f.coldkey));
             }
             kind => match manual_direction(kind) {
-                1 => acc.entry(key()).or_default().manual_in += alpha,
-                _ => acc.entry(key()).or_default().manual_out += alpha,
+                1 => acc.at(key()).manual_in += alpha,
+                _ => acc.at(key()).manual_out += alpha,
             },
         }
     }
     // Incentive that auto-stake sent elsewhere did not reach the miner's own position.
     for (key, alpha) in redirected {
-        if let Some(a) = acc.get_mut(&key) {
+        if let Ok(i) = acc.keys.binary_search(&key) {
+            let a = &mut acc.acc[i];
             a.emission = a.emission.saturating_sub(alpha);
         }
     }
@@ -180,14 +229,15 @@ pub fn attribute_with(
     // in hotkey order; what is left goes to its first position.
     for (coldkey, mut fee) in coldkey_fees {
         let mut first = None;
-        for (key, a) in acc.iter_mut().filter(|(k, _)| k.1 == coldkey) {
+        let rows = acc.keys.iter().zip(acc.acc.iter_mut());
+        for (key, a) in rows.filter(|(k, _)| k.1 == coldkey) {
             first.get_or_insert(*key);
             let take = (-net(a)).clamp(0, fee as i128) as u128;
             a.manual_out += take;
             fee -= take;
         }
-        if let Some(a) = first.and_then(|key| acc.get_mut(&key)) {
-            a.manual_out += fee;
+        if let Some(key) = first {
+            acc.at(key).manual_out += fee;
         }
     }
 
@@ -202,8 +252,8 @@ pub fn attribute_with(
         )
     };
     let every_hotkey = accounts.none();
-    let mut out = Vec::with_capacity(acc.len());
-    for ((hotkey, coldkey), a) in acc {
+    let mut out = Vec::with_capacity(acc.keys.len());
+    for (&(hotkey, coldkey), a) in acc.keys.iter().zip(acc.acc) {
         let n = net(&a);
         let explained = match cap {
             EarnedCap::AnyGain => i128::MAX,
