@@ -25,10 +25,14 @@ pub mod runtime;
 pub mod runtime_api;
 pub mod runtime_storage;
 pub mod scenario;
+mod scenario_driver;
+mod scenario_genesis;
 mod scenario_mech;
 mod scenario_runtime;
+mod scenario_spec;
 #[cfg(test)]
 mod scenario_tests;
+mod scenario_validate;
 #[cfg(test)]
 mod served_tests;
 mod server;

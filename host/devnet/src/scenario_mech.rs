@@ -3,18 +3,14 @@
 //! `pallets/subtensor/src/subnets/mechanism.rs` (`do_set_mechanism_count`,
 //! `do_set_emission_split`) accepts them.
 
-use crate::error::{DevnetError, Result};
-use crate::scenario::{NeuronSpec, Scenario, SubnetSpec};
+use crate::error::Result;
+use crate::scenario_spec::{NeuronSpec, Scenario, SubnetSpec, bad};
 
 /// `DefaultMaxMechanismCount` (`MaxMechanismCount` unless root changes it).
 pub const MAX_MECHANISMS: u8 = 2;
 
 /// `SubtensorInitialMaxAllowedUids` (runtime/src/lib.rs): uids over all mechanisms.
 pub const MAX_UIDS_OVER_MECHANISMS: u32 = 256;
-
-fn bad(field: String, what: impl std::fmt::Display) -> DevnetError {
-    DevnetError::Scenario(format!("{field}: {what}"))
-}
 
 /// Basis points to `MechanismEmissionSplit` parts of `u16::MAX` (floored; the rounding
 /// residue goes to the first part so the parts sum to 65535 as the runtime demands).

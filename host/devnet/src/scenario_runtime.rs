@@ -5,7 +5,7 @@
 use crate::error::{DevnetError, Result};
 use crate::model::Action;
 use crate::runtime::{Rules, rules_of, spec_running};
-use crate::scenario::Scenario;
+use crate::scenario_spec::Scenario;
 
 /// What an action needs from the runtime of its block: (what, minimum spec, rule).
 type Need = (&'static str, u32, fn(&Rules) -> bool);
