@@ -3,7 +3,7 @@
 
 use crate::accounts::Accounts;
 use crate::fixed::{ONE, div_rem, mul_div, mul_wide};
-use crate::ledger::{check_tranche, vested_by};
+use crate::ledger::{Schedule, check_tranche};
 use crate::params::Params;
 use crate::tranches::{self, HolderLedger, Tranche, TrancheKind, WIDTH};
 use crate::types::*;
@@ -37,6 +37,7 @@ fn holding_of(
     block: u64,
 ) -> Result<Holding, PolicyError> {
     let window = params.window_blocks();
+    let sched = Schedule::of(params);
     let (mut total, mut earned, mut held, mut vested, mut locked) =
         (0u128, 0u128, 0u128, 0u128, 0u128);
     let (mut weight, mut aged) = (0u128, 0u128);
@@ -57,7 +58,8 @@ fn holding_of(
             };
         }
         let sold_free = t.amount - t.remaining - t.sold_locked;
-        let free = vested_by(params, t, block)
+        let free = sched
+            .vested_by(t, block)
             .saturating_sub(sold_free)
             .min(t.remaining);
         vested += free as u128;

@@ -70,28 +70,52 @@ pub fn check_tranche(holder: &str, t: &Tranche) -> Result<(), PolicyError> {
     }
 }
 
+/// A vesting schedule's constants, computed once per call rather than per tranche.
+#[derive(Clone, Copy)]
+pub struct Schedule {
+    /// Payments of a schedule ([`Params::payments`]).
+    pub payments: u64,
+    /// Blocks between them ([`Params::interval_blocks`]).
+    pub interval: u64,
+}
+
+impl Schedule {
+    pub fn of(params: &Params) -> Self {
+        Schedule {
+            payments: params.payments(),
+            interval: params.interval_blocks(),
+        }
+    }
+
+    /// Alpha of `t` vested by `block`: the immediate part plus the payments due.
+    #[inline]
+    pub fn vested_by(&self, t: &Tranche, block: u64) -> u64 {
+        let immediate = t.amount - t.scheduled;
+        if t.kind == TrancheKind::Manual || block < t.start {
+            return if t.kind == TrancheKind::Manual {
+                t.amount
+            } else {
+                immediate
+            };
+        }
+        let n = self.payments;
+        let due = ((block - t.start) / self.interval + 1).min(n);
+        immediate + mul_div_u64(t.scheduled, due, n)
+    }
+}
+
 /// Alpha of `t` vested by `block`: the immediate part plus the payments due.
 pub fn vested_by(params: &Params, t: &Tranche, block: u64) -> u64 {
-    let immediate = t.amount - t.scheduled;
-    if t.kind == TrancheKind::Manual || block < t.start {
-        return if t.kind == TrancheKind::Manual {
-            t.amount
-        } else {
-            immediate
-        };
-    }
-    let n = params.payments();
-    let due = ((block - t.start) / params.interval_blocks() + 1).min(n);
-    immediate + mul_div_u64(t.scheduled, due, n)
+    Schedule::of(params).vested_by(t, block)
 }
 
 /// Emits the payments of `t` that fell due by `block` and marks them released.
-fn release_due(params: &Params, holder: u32, t: &mut Tranche, block: u64, out: &mut Vec<Release>) {
+fn release_due(sched: &Schedule, holder: u32, t: &mut Tranche, block: u64, out: &mut Vec<Release>) {
     if t.kind == TrancheKind::Manual || t.released == t.amount || block < t.start {
         return;
     }
-    let n = params.payments();
-    let interval = params.interval_blocks();
+    let n = sched.payments;
+    let interval = sched.interval;
     let immediate = t.amount - t.scheduled;
     let due = ((block - t.start) / interval + 1).min(n);
     // Payments 1..=paid are already released: floor(S * k / n) <= released - immediate
@@ -327,7 +351,7 @@ fn flow_entries(
 
 /// One ledger step: applies earnings and flows in block order, pays what fell due, and
 /// returns every holder's ledger (sorted by holder), the payments and the consumptions.
-pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyError> {
+pub fn step(params: &Params, mut input: LedgerInput) -> Result<LedgerOutput, PolicyError> {
     let accounts = Accounts::new(&input.accounts)?;
     for f in &input.flows {
         accounts.check(f.hotkey, "a flow's hotkey")?;
@@ -341,9 +365,11 @@ pub fn step(params: &Params, input: LedgerInput) -> Result<LedgerOutput, PolicyE
         accounts.check(e.coldkey, "an earning's coldkey")?;
     }
     let given = tranches::unpack(&input.ledgers, &accounts)?;
+    // The flat input's buffer, read: it takes the output (no new memory to touch).
+    let buf = core::mem::take(&mut input.ledgers.tranches);
     let (ledgers, releases, consumptions) = step_ledgers(params, &accounts, given, &input)?;
     Ok(LedgerOutput {
-        ledgers: tranches::pack(&ledgers),
+        ledgers: tranches::pack_into(&ledgers, buf),
         releases,
         consumptions,
     })
@@ -404,6 +430,7 @@ pub fn step_ledgers(
     }
     entries.sort_by_key(|e| (e.block, e.phase, e.index, e.holder));
 
+    let sched = Schedule::of(params);
     let mut releases = Vec::new();
     let mut consumptions = Vec::new();
     for e in entries {
@@ -421,7 +448,7 @@ pub fn step_ledgers(
         }
         let ledger = &mut ledgers[slot[holder] as usize];
         for t in ledger.tranches.iter_mut() {
-            release_due(params, e.holder, t, e.block, &mut releases);
+            release_due(&sched, e.holder, t, e.block, &mut releases);
         }
         match e.change {
             Change::Earn(a) => credit(
@@ -451,7 +478,7 @@ pub fn step_ledgers(
     }
     for ledger in ledgers.iter_mut() {
         for t in ledger.tranches.iter_mut() {
-            release_due(params, ledger.holder, t, input.block, &mut releases);
+            release_due(&sched, ledger.holder, t, input.block, &mut releases);
         }
         compact(params, ledger, input.block);
     }

@@ -119,13 +119,48 @@ pub fn unpack(flat: &Ledgers, accounts: &Accounts) -> Result<Vec<HolderLedger>, 
     let mut out = Vec::with_capacity(flat.holders.len());
     for (i, &holder) in flat.holders.iter().enumerate() {
         let count = flat.tranche_counts[i] as usize;
+        // Room for the tranche a step's credit may open, without growing.
+        let mut tranches = Vec::with_capacity(count + 1);
+        tranches.extend(rows.by_ref().take(count).map(row));
         out.push(HolderLedger {
             holder,
-            tranches: rows.by_ref().take(count).map(row).collect(),
+            tranches,
             unmatched_outflow: flat.unmatched_outflow[i],
         });
     }
     Ok(out)
+}
+
+/// The flat form of `ledgers`, in their order, written into `buf` (cleared first): its
+/// allocation is reused, and every list is allocated once, at its final size.
+pub fn pack_into(ledgers: &[HolderLedger], mut buf: Vec<u64>) -> Ledgers {
+    let total: usize = ledgers.iter().map(|l| l.tranches.len()).sum();
+    buf.clear();
+    buf.reserve_exact(total * WIDTH);
+    let mut flat = Ledgers {
+        holders: Vec::with_capacity(ledgers.len()),
+        unmatched_outflow: Vec::with_capacity(ledgers.len()),
+        tranche_counts: Vec::with_capacity(ledgers.len()),
+        tranches: buf,
+    };
+    for l in ledgers {
+        flat.holders.push(l.holder);
+        flat.unmatched_outflow.push(l.unmatched_outflow);
+        flat.tranche_counts.push(l.tranches.len() as u32);
+        for t in &l.tranches {
+            flat.tranches.extend_from_slice(&[
+                (t.kind == TrancheKind::Earned) as u64,
+                t.start,
+                t.block,
+                t.amount,
+                t.remaining,
+                t.scheduled,
+                t.released,
+                t.sold_locked,
+            ]);
+        }
+    }
+    flat
 }
 
 /// The flat form of `ledgers`, in their order.
