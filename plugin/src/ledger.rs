@@ -138,7 +138,38 @@ fn release_due(sched: &Schedule, holder: u32, t: &mut Tranche, block: u64, out: 
     }
 }
 
-/// Credits `alpha` of `kind` at `block` to the tranche of its bucket.
+/// Where a ledger's payments stand within a step: the block of its last pass over every
+/// tranche, and the tranche credited since (the only one that can owe a payment at that
+/// block again: a pass leaves nothing due, and an outflow changes no payment).
+#[derive(Clone, Copy, Default)]
+struct Pass {
+    block: Option<u64>,
+    credited: Option<usize>,
+}
+
+/// Emits what fell due by `block` in `ledger` (as a call of [`release_due`] on each of its
+/// tranches would, skipping the ones that cannot owe anything).
+fn release_pass(
+    sched: &Schedule,
+    ledger: &mut HolderLedger,
+    pass: &mut Pass,
+    block: u64,
+    out: &mut Vec<Release>,
+) {
+    if pass.block == Some(block) {
+        if let Some(i) = pass.credited {
+            release_due(sched, ledger.holder, &mut ledger.tranches[i], block, out);
+        }
+    } else {
+        for t in ledger.tranches.iter_mut() {
+            release_due(sched, ledger.holder, t, block, out);
+        }
+        pass.block = Some(block);
+    }
+    pass.credited = None;
+}
+
+/// Credits `alpha` of `kind` at `block` to the tranche of its bucket; returns its index.
 fn credit(
     params: &Params,
     accounts: &Accounts,
@@ -147,15 +178,15 @@ fn credit(
     block: u64,
     alpha: u64,
     releases: &mut Vec<Release>,
-) -> Result<(), PolicyError> {
+) -> Result<usize, PolicyError> {
     let start = block - block % params.interval_blocks();
     let pos = ledger
         .tranches
         .iter()
         .position(|t| t.kind == kind && t.start == start);
     let immediate = kind == TrancheKind::Manual || alpha < params.min_vesting_amount;
-    let t = match pos {
-        Some(i) => &mut ledger.tranches[i],
+    let (at, t) = match pos {
+        Some(i) => (i, &mut ledger.tranches[i]),
         None => {
             let at = ledger.tranches.partition_point(|t| {
                 (t.start, t.kind == TrancheKind::Earned) <= (start, kind == TrancheKind::Earned)
@@ -173,7 +204,7 @@ fn credit(
                     sold_locked: 0,
                 },
             );
-            &mut ledger.tranches[at]
+            (at, &mut ledger.tranches[at])
         }
     };
     let amount = t
@@ -200,7 +231,7 @@ fn credit(
     } else {
         t.scheduled += alpha;
     }
-    Ok(())
+    Ok(at)
 }
 
 /// The order in which an outflow visits a ledger's tranches.
@@ -408,6 +439,7 @@ pub fn step_ledgers(
         slot[holder] = ledgers.len() as u32;
         ledgers.push(l);
     }
+    let mut passes = vec![Pass::default(); ledgers.len()];
     let mut entries = flow_entries(params, accounts, input)?;
     for (i, e) in input.earnings.iter().enumerate() {
         if e.alpha > 0 {
@@ -445,13 +477,13 @@ pub fn step_ledgers(
                 tranches: Vec::new(),
                 unmatched_outflow: 0,
             });
+            passes.push(Pass::default());
         }
-        let ledger = &mut ledgers[slot[holder] as usize];
-        for t in ledger.tranches.iter_mut() {
-            release_due(&sched, e.holder, t, e.block, &mut releases);
-        }
-        match e.change {
-            Change::Earn(a) => credit(
+        let k = slot[holder] as usize;
+        let (ledger, pass) = (&mut ledgers[k], &mut passes[k]);
+        release_pass(&sched, ledger, pass, e.block, &mut releases);
+        pass.credited = match e.change {
+            Change::Earn(a) => Some(credit(
                 params,
                 accounts,
                 ledger,
@@ -459,8 +491,8 @@ pub fn step_ledgers(
                 e.block,
                 a,
                 &mut releases,
-            )?,
-            Change::In(a) => credit(
+            )?),
+            Change::In(a) => Some(credit(
                 params,
                 accounts,
                 ledger,
@@ -468,19 +500,29 @@ pub fn step_ledgers(
                 e.block,
                 a,
                 &mut releases,
-            )?,
-            Change::Out(a) => consumptions.push(consume(params, ledger, e.block, a)),
-        }
+            )?),
+            Change::Out(a) => {
+                consumptions.push(consume(params, ledger, e.block, a));
+                None
+            }
+        };
     }
     // Holder order, as the final payments are emitted in it.
-    if !ledgers.is_sorted_by_key(|l| l.holder) {
-        ledgers.sort_unstable_by_key(|l| l.holder);
+    let sorted = ledgers.is_sorted_by_key(|l| l.holder);
+    let mut order: Vec<usize> = (0..ledgers.len()).collect();
+    if !sorted {
+        order.sort_unstable_by_key(|&k| ledgers[k].holder);
     }
-    for ledger in ledgers.iter_mut() {
-        for t in ledger.tranches.iter_mut() {
-            release_due(&sched, ledger.holder, t, input.block, &mut releases);
-        }
+    for &k in &order {
+        let ledger = &mut ledgers[k];
+        release_pass(&sched, ledger, &mut passes[k], input.block, &mut releases);
         compact(params, ledger, input.block);
     }
+    let ledgers = if sorted {
+        ledgers
+    } else {
+        let mut taken: Vec<Option<HolderLedger>> = ledgers.into_iter().map(Some).collect();
+        order.iter().filter_map(|&k| taken[k].take()).collect()
+    };
     Ok((ledgers, releases, consumptions))
 }
