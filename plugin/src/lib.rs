@@ -26,6 +26,7 @@ pub mod holdings;
 pub mod ledger;
 pub mod multipliers;
 pub mod params;
+mod params_fast;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
 pub mod tranches;
