@@ -38,51 +38,58 @@ fn holding_of(
 ) -> Result<Holding, PolicyError> {
     let window = params.window_blocks();
     let sched = Schedule::of(params);
-    let (mut total, mut earned, mut held, mut vested, mut locked) =
-        (0u128, 0u128, 0u128, 0u128, 0u128);
-    let (mut weight, mut aged) = (0u128, 0u128);
+    // Sums of u64s in u64s, with one flag for any that overflowed: a holding whose sums
+    // fit has `weight <= total`, and every overflow gets the same error.
+    let (mut total, mut earned, mut held, mut vested, mut locked, mut weight) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut aged = 0u128;
+    let mut wide = false;
+    let add = |sum: &mut u64, v: u64, wide: &mut bool| {
+        let (s, o) = sum.overflowing_add(v);
+        *sum = s;
+        *wide |= o;
+    };
+    let name = accounts.name(holder);
     for t in tranches {
         let t = &t;
-        check_tranche(accounts.name(holder), t)?;
-        total += t.remaining as u128;
+        check_tranche(name, t)?;
+        add(&mut total, t.remaining, &mut wide);
         if t.kind == TrancheKind::Manual {
             continue;
         }
         let age = block.saturating_sub(t.block);
         if age < window {
-            earned += t.amount as u128;
-            held += if params.vested_counts_as_held {
-                (t.amount - t.sold_locked) as u128
+            add(&mut earned, t.amount, &mut wide);
+            let h = if params.vested_counts_as_held {
+                t.amount - t.sold_locked
             } else {
-                t.remaining as u128
+                t.remaining
             };
+            add(&mut held, h, &mut wide);
         }
         let sold_free = t.amount - t.remaining - t.sold_locked;
         let free = sched
             .vested_by(t, block)
             .saturating_sub(sold_free)
             .min(t.remaining);
-        vested += free as u128;
-        locked += (t.remaining - free) as u128;
-        weight += t.remaining as u128;
+        add(&mut vested, free, &mut wide);
+        add(&mut locked, t.remaining - free, &mut wide);
+        weight = weight.wrapping_add(t.remaining);
         aged += mul_wide(t.remaining, age.min(window));
     }
-    let fit = |v: u128| {
-        u64::try_from(v).map_err(|_| {
-            error(
-                ErrorCode::Overflow,
-                format!("holdings of `{}` exceed u64 alpha", accounts.name(holder)),
-            )
-        })
-    };
-    let (earned, held) = (fit(earned)?, fit(held)?);
+    if wide {
+        return Err(error(
+            ErrorCode::Overflow,
+            format!("holdings of `{name}` exceed u64 alpha"),
+        ));
+    }
     let holding_blocks = match weight {
         0 => 0,
-        w => div_rem(aged, w).0 as u64,
+        w => div_rem(aged, w as u128).0 as u64,
     };
     Ok(Holding {
         holder,
-        total_stake: fit(total)?,
+        total_stake: total,
         earned_in_window: earned,
         held_in_window: held,
         held_fraction: if earned == 0 {
@@ -92,8 +99,8 @@ fn holding_of(
         },
         holding_blocks,
         holding_days: mul_div(holding_blocks, ONE, params.blocks_per_day) as u64,
-        vested: fit(vested)?,
-        locked: fit(locked)?,
+        vested,
+        locked,
     })
 }
 

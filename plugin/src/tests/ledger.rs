@@ -231,3 +231,39 @@ fn inconsistent_or_duplicate_ledgers_and_late_changes_are_refused() {
             .contains("after the step's block")
     );
 }
+
+#[test]
+fn holdings_past_u64_are_an_overflow_and_just_below_are_exact() {
+    let p = Params::default();
+    let half = u64::MAX / 2;
+    let tranche = |amount: u64| Tranche {
+        kind: TrancheKind::Earned,
+        start: 0,
+        block: 0,
+        amount,
+        remaining: amount,
+        scheduled: 0,
+        released: amount,
+        sold_locked: 0,
+    };
+    let ledger = |amounts: &[u64]| HolderLedger {
+        holder: 0,
+        tranches: amounts.iter().map(|&a| tranche(a)).collect(),
+        unmatched_outflow: 0,
+    };
+    let t = names();
+    let accounts = Accounts::trusted(&t);
+    let fits = holding(&p, &accounts, &ledger(&[half, half + 1]), 10).unwrap();
+    assert_eq!(
+        (fits.total_stake, fits.vested, fits.locked),
+        (u64::MAX, u64::MAX, 0)
+    );
+    assert_eq!(
+        (fits.earned_in_window, fits.held_fraction),
+        (u64::MAX, crate::fixed::ONE)
+    );
+    assert_eq!(fits.holding_blocks, 10);
+    let e = holding(&p, &accounts, &ledger(&[half, half + 1, 1]), 10).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Overflow);
+    assert!(e.message.contains("exceed u64 alpha"), "{}", e.message);
+}
