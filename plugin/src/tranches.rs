@@ -164,31 +164,8 @@ pub fn pack_into(ledgers: &[HolderLedger], mut buf: Vec<u64>) -> Ledgers {
 }
 
 /// The flat form of `ledgers`, in their order.
-pub fn pack<'a>(ledgers: impl IntoIterator<Item = &'a HolderLedger>) -> Ledgers {
-    let mut flat = Ledgers {
-        holders: Vec::new(),
-        unmatched_outflow: Vec::new(),
-        tranche_counts: Vec::new(),
-        tranches: Vec::new(),
-    };
-    for l in ledgers {
-        flat.holders.push(l.holder);
-        flat.unmatched_outflow.push(l.unmatched_outflow);
-        flat.tranche_counts.push(l.tranches.len() as u32);
-        for t in &l.tranches {
-            flat.tranches.extend_from_slice(&[
-                (t.kind == TrancheKind::Earned) as u64,
-                t.start,
-                t.block,
-                t.amount,
-                t.remaining,
-                t.scheduled,
-                t.released,
-                t.sold_locked,
-            ]);
-        }
-    }
-    flat
+pub fn pack(ledgers: &[HolderLedger]) -> Ledgers {
+    pack_into(ledgers, Vec::new())
 }
 
 fn mismatch(message: alloc::string::String) -> PolicyError {

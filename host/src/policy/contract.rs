@@ -405,6 +405,38 @@ pub fn ledger_output_back(
     })
 }
 
+/// A holding of one contract as the other's: the same fields, `holder` given.
+macro_rules! holding {
+    ($h:expr, $holder:expr, $($ty:ident)::+) => {
+        $($ty)::+ {
+            holder: $holder,
+            total_stake: $h.total_stake,
+            earned_in_window: $h.earned_in_window,
+            held_in_window: $h.held_in_window,
+            held_fraction: $h.held_fraction,
+            holding_blocks: $h.holding_blocks,
+            holding_days: $h.holding_days,
+            vested: $h.vested,
+            locked: $h.locked,
+        }
+    };
+}
+
+/// A miner's multiplier of one contract as the other's, `hotkey` and `holder` given.
+macro_rules! multiplier {
+    ($m:expr, $hotkey:expr, $holder:expr, $($ty:ident)::+) => {
+        $($ty)::+ {
+            uid: $m.uid,
+            hotkey: $hotkey,
+            holder: $holder,
+            multiplier: $m.multiplier,
+            held_factor: $m.held_factor,
+            duration_factor: $m.duration_factor,
+            eligible: $m.eligible,
+        }
+    };
+}
+
 pub fn holdings_input(i: &HoldingsInput) -> v2::HoldingsInput {
     let t = Table::new(i.ledgers.iter().map(|l| l.holder.as_str()));
     v2::HoldingsInput {
@@ -417,19 +449,7 @@ pub fn holdings_input(i: &HoldingsInput) -> v2::HoldingsInput {
 pub fn holdings_back(out: Vec<v2::Holding>, accounts: &[String]) -> Result<Vec<Holding>, String> {
     let n = Names(accounts);
     out.into_iter()
-        .map(|h| {
-            Ok(Holding {
-                holder: n.get(h.holder, "a holding's holder")?,
-                total_stake: h.total_stake,
-                earned_in_window: h.earned_in_window,
-                held_in_window: h.held_in_window,
-                held_fraction: h.held_fraction,
-                holding_blocks: h.holding_blocks,
-                holding_days: h.holding_days,
-                vested: h.vested,
-                locked: h.locked,
-            })
-        })
+        .map(|h| Ok(holding!(h, n.get(h.holder, "a holding's holder")?, Holding)))
         .collect()
 }
 
@@ -446,17 +466,7 @@ pub fn multipliers_input(i: &MultipliersInput) -> v2::MultipliersInput {
         holdings: i
             .holdings
             .iter()
-            .map(|h| v2::Holding {
-                holder: t.id(&h.holder),
-                total_stake: h.total_stake,
-                earned_in_window: h.earned_in_window,
-                held_in_window: h.held_in_window,
-                held_fraction: h.held_fraction,
-                holding_blocks: h.holding_blocks,
-                holding_days: h.holding_days,
-                vested: h.vested,
-                locked: h.locked,
-            })
+            .map(|h| holding!(h, t.id(&h.holder), v2::Holding))
             .collect(),
         miners: i
             .miners
@@ -478,15 +488,12 @@ pub fn multipliers_back(
     let n = Names(accounts);
     out.into_iter()
         .map(|m| {
-            Ok(MinerMultiplier {
-                uid: m.uid,
-                hotkey: n.get(m.hotkey, "a multiplier's hotkey")?,
-                holder: n.get(m.holder, "a multiplier's holder")?,
-                multiplier: m.multiplier,
-                held_factor: m.held_factor,
-                duration_factor: m.duration_factor,
-                eligible: m.eligible,
-            })
+            Ok(multiplier!(
+                m,
+                n.get(m.hotkey, "a multiplier's hotkey")?,
+                n.get(m.holder, "a multiplier's holder")?,
+                MinerMultiplier
+            ))
         })
         .collect()
 }
@@ -506,15 +513,7 @@ pub fn weights_input(i: &WeightsInput) -> v2::WeightsInput {
         multipliers: i
             .multipliers
             .iter()
-            .map(|m| v2::MinerMultiplier {
-                uid: m.uid,
-                hotkey: t.id(&m.hotkey),
-                holder: t.id(&m.holder),
-                multiplier: m.multiplier,
-                held_factor: m.held_factor,
-                duration_factor: m.duration_factor,
-                eligible: m.eligible,
-            })
+            .map(|m| multiplier!(m, t.id(&m.hotkey), t.id(&m.holder), v2::MinerMultiplier))
             .collect(),
         accounts: t.accounts(),
     }
