@@ -199,8 +199,21 @@ fn bench(
         tn,
         tw.as_secs_f64() / tn.as_secs_f64()
     );
+    // What the host spends turning its values into the contract's 0.2.0 shape (account
+    // tables, flat ledgers), part of the wasm column.
+    let adapter = time(runs, || {
+        (
+            contract::attribution_input(&s.attribution),
+            contract::ledger_input(&s.ledger),
+            contract::holdings_input(&s.holdings),
+            contract::multipliers_input(&s.multipliers),
+            contract::weights_input(&s.weights),
+        )
+    });
+    println!("of the wasm epoch, the host's adapter (inputs to 0.2.0's shape): {adapter:.3?}");
+    let limit_ms = if miners > 1000 { 50.0 } else { 5.0 };
     println!(
-        "targets: wasm/native <= 1.5 -> {:.2}; wasm epoch < 20 ms -> {:.2} ms",
+        "targets: wasm/native <= 2.0 (stretch 1.5) -> {:.2}; wasm epoch < {limit_ms} ms -> {:.2} ms",
         tw.as_secs_f64() / tn.as_secs_f64(),
         tw.as_secs_f64() * 1e3
     );

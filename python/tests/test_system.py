@@ -97,6 +97,8 @@ def test_started_service_end_to_end(procs, vesting_bin: str, tmp_path: Path) -> 
         # Typed stats.
         assert isinstance(stats, VestingStats) and stats.netuid == 1 and stats.epochs > 0
         assert stats.policy.startswith("default@") and len(stats.policy_sha256) == 64
+        assert stats.contract == "bittensor:vesting@0.2.0"
+        assert stats.param("max_multiplier") == {"Fixed": 1_250_000_000}, stats.params
         assert stats.miners and all(isinstance(m, MinerStats) for m in stats.miners)
         assert all(1.0 <= m.multiplier <= 1.25 for m in stats.miners), stats.miners
         assert all(m.multiplier == m.multiplier_fixed / 1e9 for m in stats.miners)

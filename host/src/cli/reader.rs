@@ -15,7 +15,7 @@ use crate::policy::{
 };
 use crate::registry::Registry;
 use crate::service::explain::{Explanation, Replay};
-use crate::service::{MinerStats, VestingConfig, VestingStats};
+use crate::service::{VestingConfig, VestingStats};
 use crate::store::Store;
 
 /// Opens an existing database read-only; a missing one is an error saying which file was
@@ -82,43 +82,15 @@ impl Reader {
         self.registry.active()
     }
 
-    /// The policy, progress, and every miner's multiplier and holding.
+    /// The policy, the parameters in force, progress, and every miner's multiplier and
+    /// holding.
     pub fn stats(&self) -> anyhow::Result<VestingStats> {
-        let s = &self.store;
-        let multipliers = s.latest_multipliers()?;
-        let holders = s.holder_stats()?;
-        let policy = self.policy();
-        let miners = multipliers
-            .iter()
-            .map(|m| {
-                let h = holders.iter().find(|h| h.holder == m.holder);
-                MinerStats {
-                    uid: m.uid,
-                    hotkey: m.hotkey.clone(),
-                    holder: m.holder.clone(),
-                    multiplier: m.multiplier,
-                    eligible: m.eligible,
-                    held_fraction: h.map_or(0, |h| h.held_fraction),
-                    holding_days: h.map_or(0, |h| h.holding_days),
-                    total_stake: h.map_or(0, |h| h.total_stake),
-                    earned_in_window: h.map_or(0, |h| h.earned_in_window),
-                    vested: h.map_or(0, |h| h.vested),
-                    locked: h.map_or(0, |h| h.locked),
-                }
-            })
-            .collect();
-        Ok(VestingStats {
-            netuid: self.config.netuid,
-            policy: policy.label(),
-            policy_sha256: policy.sha256_hex(),
-            last_block: s.checkpoint()?.map(|c| c.block),
-            epochs: s.epochs(self.config.netuid)?.len(),
-            multipliers_block: multipliers.first().map(|m| m.block),
-            miners,
-            apply_requests: 0,
-            policy_failures: 0,
-            monitor_running: false,
-        })
+        Ok(crate::service::stats::of_store(
+            &self.store,
+            self.config.netuid,
+            &self.policy(),
+            &self.params,
+        )?)
     }
 
     /// Weights by uid times the latest multipliers (the built-in policy answers if the

@@ -6,12 +6,14 @@ mod config;
 pub mod dashboard_data;
 pub mod durations;
 pub mod explain;
+pub mod stats;
 mod supervisor;
 mod system;
 pub mod wiring;
 
 pub use config::{VestingConfig, nano};
-pub use system::{Health, HttpMetrics, Metrics, MinerStats, VestingStats, VestingSystem};
+pub use stats::{MinerStats, VestingStats};
+pub use system::{Health, HttpMetrics, Metrics, VestingSystem};
 
 #[cfg(test)]
 mod tests;

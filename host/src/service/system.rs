@@ -7,13 +7,13 @@ use crate::ingest::{Monitor, MonitorConfig, MonitorMetrics, StopHandle};
 use crate::policy::*;
 use crate::registry::{InstallReport, Registry, install_check};
 use crate::store::{HolderStats, MultiplierRow, PolicyRow, PolicyState, Store};
-use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 mod health;
+use super::stats::VestingStats;
 pub use health::Health;
 
 /// Counters the service exposes (stats, `/metrics`).
@@ -52,39 +52,6 @@ pub struct HttpMetrics {
     /// Time per request by route, from the router's first look at it to its answer's
     /// headers (`vesting_http_request_duration_seconds`).
     pub durations: super::durations::RequestDurations,
-}
-
-/// One miner's line in the stats.
-#[derive(Clone, Debug, Serialize)]
-pub struct MinerStats {
-    pub uid: u16,
-    pub hotkey: String,
-    pub holder: String,
-    pub multiplier: u64,
-    pub eligible: bool,
-    pub held_fraction: u64,
-    pub holding_days: u64,
-    pub total_stake: u64,
-    pub earned_in_window: u64,
-    pub vested: u64,
-    pub locked: u64,
-}
-
-/// What `get_vesting_stats` returns.
-#[derive(Clone, Debug, Serialize)]
-pub struct VestingStats {
-    pub netuid: u16,
-    pub policy: String,
-    pub policy_sha256: String,
-    /// The last finalized block written to the store.
-    pub last_block: Option<u64>,
-    pub epochs: usize,
-    /// The block of the latest multipliers.
-    pub multipliers_block: Option<u64>,
-    pub miners: Vec<MinerStats>,
-    pub apply_requests: u64,
-    pub policy_failures: u64,
-    pub monitor_running: bool,
 }
 
 struct Background {
@@ -529,43 +496,14 @@ impl VestingSystem {
 
     /// Statistics: the policy, progress, and every miner's multiplier and holding.
     pub fn get_vesting_stats(&self) -> anyhow::Result<VestingStats> {
-        let multipliers = self.multipliers()?;
-        let holders = self.holders()?;
-        let last_block = self.read(|s| s.checkpoint())?.map(|c| c.block);
-        let epochs = self.read(|s| s.epochs(self.config.netuid))?.len();
-        let policy = self.policy();
-        let miners = multipliers
-            .iter()
-            .map(|m| {
-                let h = holders.iter().find(|h| h.holder == m.holder);
-                MinerStats {
-                    uid: m.uid,
-                    hotkey: m.hotkey.clone(),
-                    holder: m.holder.clone(),
-                    multiplier: m.multiplier,
-                    eligible: m.eligible,
-                    held_fraction: h.map_or(0, |h| h.held_fraction),
-                    holding_days: h.map_or(0, |h| h.holding_days),
-                    total_stake: h.map_or(0, |h| h.total_stake),
-                    earned_in_window: h.map_or(0, |h| h.earned_in_window),
-                    vested: h.map_or(0, |h| h.vested),
-                    locked: h.map_or(0, |h| h.locked),
-                }
-            })
-            .collect();
-        Ok(VestingStats {
-            netuid: self.config.netuid,
-            policy: policy.label(),
-            policy_sha256: policy.sha256_hex(),
-            last_block,
-            epochs,
-            multipliers_block: multipliers.first().map(|m| m.block),
-            miners,
-            apply_requests: self.metrics.apply_requests.load(Ordering::Relaxed),
-            policy_failures: self.metrics.policy_failures.load(Ordering::Relaxed)
-                + self.metrics.monitor.policy_failures.load(Ordering::Relaxed),
-            monitor_running: self.monitor_running(),
-        })
+        let (policy, in_force) = (self.policy(), self.params_in_force());
+        let netuid = self.config.netuid;
+        let mut stats = self.read(|s| super::stats::of_store(s, netuid, &policy, &in_force))?;
+        stats.apply_requests = self.metrics.apply_requests.load(Ordering::Relaxed);
+        stats.policy_failures = self.metrics.policy_failures.load(Ordering::Relaxed)
+            + self.metrics.monitor.policy_failures.load(Ordering::Relaxed);
+        stats.monitor_running = self.monitor_running();
+        Ok(stats)
     }
 
     /// Stops the monitor after the block it is writing and waits for its thread.

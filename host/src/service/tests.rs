@@ -37,6 +37,21 @@ fn start_apply_stop_then_update_without_a_thread() {
     let stats = system.get_vesting_stats().unwrap();
     assert!(stats.monitor_running);
     assert_eq!(stats.policy_sha256.len(), 64);
+    assert_eq!(stats.contract, "bittensor:vesting@0.2.0");
+    // The parameters in force, resolved: the configured ones (max_multiplier 1.5 by
+    // default) and the policy's defaults for the rest.
+    let param = |name: &str| {
+        stats
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+    };
+    assert_eq!(
+        param("max_multiplier"),
+        Some(&crate::policy::ParamValue::Fixed(1_500_000_000))
+    );
+    assert!(param("consume_order").is_some(), "{:?}", stats.params);
     let uids: Vec<u16> = stats.miners.iter().map(|m| m.uid).collect();
     let hotkeys: Vec<String> = stats.miners.iter().map(|m| m.hotkey.clone()).collect();
     let weights = vec![1.0; uids.len()];

@@ -136,6 +136,14 @@ class VestingStats:
     monitor_running: bool
     health: Health
     raw: Dict[str, Any] = field(repr=False, default_factory=dict)
+    #: The contract the policy implements, e.g. ``"bittensor:vesting@0.2.0"``.
+    contract: str = ""
+    #: The parameters in force, resolved by the policy: ``[{"name": ..., "value": {...}}]``.
+    params: List[Dict[str, Any]] = field(default_factory=list)
+
+    def param(self, name: str) -> Any:
+        """A parameter's value in force (``{"Fixed": 1500000000}`` and so on), or None."""
+        return next((p.get("value") for p in self.params if p.get("name") == name), None)
 
     def multipliers(self) -> Dict[int, float]:
         """``{uid: multiplier}``."""
@@ -564,4 +572,6 @@ class VestingSystem:
             monitor_running=bool(stats.get("monitor_running")),
             health=Health.from_json(health if isinstance(health, dict) else {}, hstatus),
             raw=stats,
+            contract=str(stats.get("contract", "")),
+            params=list(stats.get("params") or []),
         )
