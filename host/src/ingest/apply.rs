@@ -10,8 +10,10 @@ use std::sync::atomic::Ordering;
 
 use super::IngestError;
 use super::monitor::Monitor;
+use super::prefetch::Decoded;
 use super::processor::{Context, Tracker, process};
 use super::status::MonitorMetrics;
+use crate::chain::events::{self, BlockEvents};
 use crate::chain::{ChainClient, ChainMeta, Hash};
 use crate::policy::{Param, Policy};
 
@@ -73,6 +75,7 @@ impl Monitor {
         number: u64,
         hash: Hash,
         events: &[u8],
+        decoded: Option<&Decoded>,
         batch: bool,
     ) -> Result<(), IngestError> {
         let parent = match self.last {
@@ -83,6 +86,15 @@ impl Monitor {
             self.load_meta(client, number, Some(hash), parent).await?;
         }
         let meta = self.meta.clone().expect("metadata was just set");
+        // Decoded once, here or by the read-ahead with this same metadata, for every
+        // processing of the block below (the fallback, a parameter change).
+        let events = match decoded.and_then(|d| d.for_meta(&meta)) {
+            Some(e) => {
+                self.timings.decoded_ahead += 1;
+                e
+            }
+            None => Arc::new(events::decode(&meta, events)?),
+        };
         if let Some(r) = &self.ctx.registry
             && let Err(e) = r.sync(&self.store)
         {
@@ -98,7 +110,7 @@ impl Monitor {
                 number,
                 hash,
                 parent,
-                events,
+                &events,
                 fallback,
             )
         };
@@ -125,7 +137,7 @@ impl Monitor {
                     number,
                     hash,
                     parent,
-                    events,
+                    &events,
                 )
                 .await;
                 match again {
@@ -201,7 +213,7 @@ async fn process_again(
     number: u64,
     hash: Hash,
     parent: Option<Hash>,
-    events: &[u8],
+    events: &BlockEvents,
 ) -> Result<(crate::store::BlockRecord, Tracker, bool), IngestError> {
     let run = |fallback| {
         process(

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::IngestError;
 use super::monitor::Monitor;
-use super::prefetch::ReadAhead;
+use super::prefetch::{Decoded, ReadAhead};
 use crate::chain::client::ReadMemo;
 use crate::chain::{ChainClient, ChainError, Hash};
 
@@ -27,6 +27,8 @@ struct Fetched {
     number: u64,
     hash: Hash,
     events: Vec<u8>,
+    /// The events as the read-ahead decoded them (not decoded again when they fit).
+    decoded: Option<Decoded>,
 }
 
 /// Aborts the reader task (and with it its read-ahead tasks) when the catch-up ends.
@@ -97,17 +99,18 @@ fn read_ahead(
                         number,
                         hash,
                         events,
+                        decoded: None,
                     })
                 }
             })
             .buffered(in_flight.max(1));
         let mut reads = tokio::task::JoinSet::new();
         let mut parent = parent;
-        while let Some(item) = blocks.next().await {
+        while let Some(mut item) = blocks.next().await {
             let ok = item.is_ok();
-            if let Ok(b) = &item {
+            if let Ok(b) = &mut item {
                 if let Some(p) = parent {
-                    ahead.start(&c, b.number, b.hash, p, &b.events, &mut reads);
+                    b.decoded = ahead.start(&c, b.number, b.hash, p, &b.events, &mut reads);
                 }
                 parent = Some(b.hash);
                 while reads.try_join_next().is_some() {}
@@ -219,8 +222,15 @@ impl Monitor {
                     b.number
                 )));
             }
-            self.apply(client, b.number, b.hash, &b.events, true)
-                .await?;
+            self.apply(
+                client,
+                b.number,
+                b.hash,
+                &b.events,
+                b.decoded.as_ref(),
+                true,
+            )
+            .await?;
             next += 1;
             // Reads at older blocks are not asked for again (block b reads at b-1 and b).
             memo.forget_before(b.number);

@@ -102,6 +102,8 @@ pub struct Timings {
     pub process_other: Duration,
     /// State reads the processing found already started by the catch-up's read-ahead.
     pub reads_ahead: u64,
+    /// Blocks whose events the processing took decoded from the read-ahead.
+    pub decoded_ahead: u64,
 }
 
 /// A monitor running on a tokio task: it hands the monitor back with its result.
@@ -439,7 +441,7 @@ impl Monitor {
             if n == cp + 1 && header.parent_hash.0 == cp_hash && target == n {
                 let hash = header_hash(&header);
                 let ev = client.events(n, &hash).await?;
-                self.apply(&client, n, hash, &ev, false).await?;
+                self.apply(&client, n, hash, &ev, None, false).await?;
             } else {
                 self.catch_up(&client, cp + 1, target).await?;
             }

@@ -16,6 +16,7 @@ use super::classify::{Classified, classify};
 use super::emission::{self, EpochNeurons};
 use super::processor::Tracker;
 use super::window::read_positions;
+use crate::chain::events::BlockEvents;
 use crate::chain::positions::{self, At};
 use crate::chain::runtime::BASKET_ESCROW;
 use crate::chain::{Account, ChainClient, ChainMeta, Hash, events};
@@ -70,7 +71,7 @@ impl ReadAhead {
 
     /// Starts the reads block `number` (`hash`, child of `parent`) will make, on `tasks`;
     /// nothing when its events say it reads no state, or after a runtime upgrade until the
-    /// monitor has the new metadata.
+    /// monitor has the new metadata. Returns the events it decoded, for the processing.
     pub fn start(
         &self,
         c: &ChainClient,
@@ -79,27 +80,28 @@ impl ReadAhead {
         parent: Hash,
         events_raw: &[u8],
         tasks: &mut tokio::task::JoinSet<()>,
-    ) {
+    ) -> Option<Decoded> {
         let (meta, tracked) = {
             let s = self.state();
             if s.paused_after.is_some() || s.applied >= number {
-                return;
+                return None;
             }
-            let Some(meta) = s.meta.clone() else {
-                return;
-            };
-            (meta, s.tracked.clone())
+            (s.meta.clone()?, s.tracked.clone())
         };
         let Ok(decoded) = events::decode(&meta, events_raw) else {
             self.state().paused_after = Some(number);
-            return;
+            return None;
         };
-        let cl = classify(number, self.netuid, &meta.profile, &decoded.records);
+        let decoded = Decoded {
+            meta: meta.clone(),
+            events: Arc::new(decoded),
+        };
+        let cl = classify(number, self.netuid, &meta.profile, &decoded.events.records);
         if cl.code_updated {
             self.state().paused_after = Some(number);
         }
         if !(cl.epoch.run.is_some() || cl.epoch.skipped) && cl.registrations.is_empty() {
-            return;
+            return Some(decoded);
         }
         let (c, netuid) = (c.clone(), self.netuid);
         let pre = At {
@@ -111,6 +113,21 @@ impl ReadAhead {
             // A failed read is the processing's to report, when it reads for itself.
             let _ = reads(&c, &meta, netuid, pre, now, &cl, &tracked).await;
         });
+        Some(decoded)
+    }
+}
+
+/// A block's events as the read-ahead decoded them, and the metadata it used: the
+/// processing takes them instead of decoding again when its metadata is the same one.
+pub struct Decoded {
+    meta: Arc<ChainMeta>,
+    events: Arc<BlockEvents>,
+}
+
+impl Decoded {
+    /// The events, if they were decoded with `meta`.
+    pub fn for_meta(&self, meta: &Arc<ChainMeta>) -> Option<Arc<BlockEvents>> {
+        Arc::ptr_eq(&self.meta, meta).then(|| self.events.clone())
     }
 }
 

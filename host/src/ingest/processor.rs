@@ -16,9 +16,10 @@ use super::emission::{self, EpochNeurons};
 use super::epoch_rule::check_epoch;
 use super::shadow::{self, ShadowChain};
 use super::window::{Window, read_positions, snapshots};
+use crate::chain::events::BlockEvents;
 use crate::chain::positions::{self, At};
 use crate::chain::runtime::BASKET_ESCROW;
-use crate::chain::{Account, ChainClient, ChainMeta, Hash, events, hex0x, ss58};
+use crate::chain::{Account, ChainClient, ChainMeta, Hash, hex0x, ss58};
 use crate::policy::{
     Earning, Flow, FlowKind, HolderLedger, LedgerInput, Miner, Param, Policy, PositionAttribution,
     decision,
@@ -98,8 +99,8 @@ fn is_manual(k: FlowKind) -> bool {
     )
 }
 
-/// Processes block `number` (`hash`, raw `System.Events`): returns what to write and the
-/// tracker after it. `fallback` replaces the policy in service for this block (after it
+/// Processes block `number` (`hash`, its `System.Events` decoded with `meta`): returns what
+/// to write and the tracker after it. `fallback` replaces the policy in service for this block (after it
 /// failed on it).
 #[allow(clippy::too_many_arguments)]
 pub async fn process(
@@ -110,11 +111,10 @@ pub async fn process(
     number: u64,
     hash: Hash,
     parent: Option<Hash>,
-    events_raw: &[u8],
+    decoded: &BlockEvents,
     fallback: Option<Arc<Policy>>,
 ) -> Result<(BlockRecord, Tracker, bool), IngestError> {
     let netuid = ctx.netuid;
-    let decoded = events::decode(meta, events_raw)?;
     let Classified {
         mut flows,
         epoch,

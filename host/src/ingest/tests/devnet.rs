@@ -208,6 +208,9 @@ async fn attribution_scenario_matches_ground_truth_to_the_rao() {
         // No gap: every block from 1 to `until` exactly once.
         let blocks = store.dump_table("blocks").unwrap();
         assert_eq!(blocks.len() as u64, until);
+        // Decoded once: every block after the first (whose parent the catch-up does not
+        // know) took its events from the read-ahead.
+        assert_eq!(m.timings().decoded_ahead, until - 1);
         let epochs = store.epochs(netuid).unwrap();
         let has = |b: u64, s: &str| epochs.iter().any(|e| e.block == b && e.status == s);
         if netuid == 1 {
